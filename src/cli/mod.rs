@@ -1,0 +1,1 @@
+//! The HAProxy-compatible command line.

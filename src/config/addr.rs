@@ -1,0 +1,1 @@
+//! Addresses as HAProxy parses them (str2sa_range).
