@@ -359,7 +359,10 @@ impl Registry {
     fn load() -> Registry {
         let mut r = Registry::default();
         for (file, n, f) in rows("sections.tsv", SECTIONS_TSV) {
-            match (Section::from_keyword(field(&f, 0)), Status::parse(field(&f, 1))) {
+            match (
+                Section::from_keyword(field(&f, 0)),
+                Status::parse(field(&f, 1)),
+            ) {
                 (Some(section), Some(status)) => r.sections.push(SectionDef {
                     section,
                     status,
@@ -387,7 +390,7 @@ impl Registry {
             }
         }
         for (file, n, f) in rows("options.tsv", OPTIONS_TSV) {
-            let sections = field(&f, 1).chars().fold(Some(0u8), |acc, c| {
+            let sections = field(&f, 1).chars().try_fold(0u8, |acc, c| {
                 let bit = match c {
                     'd' => PROXY_DEFAULTS,
                     'f' => PROXY_FRONTEND,
@@ -395,7 +398,7 @@ impl Registry {
                     'b' => PROXY_BACKEND,
                     _ => return None,
                 };
-                acc.map(|a| a | bit)
+                Some(acc | bit)
             });
             match (
                 sections,
@@ -473,16 +476,14 @@ impl Registry {
                 None => (raw, false),
             };
             match (Status::parse(field(&f, 2)), yes(field(&f, 3))) {
-                (Some(status), Some(registered)) if !name.is_empty() => {
-                    r.actions.push(ActionDef {
-                        ruleset: field(&f, 0),
-                        name,
-                        prefix,
-                        status,
-                        registered,
-                        notes: field(&f, 4),
-                    })
-                }
+                (Some(status), Some(registered)) if !name.is_empty() => r.actions.push(ActionDef {
+                    ruleset: field(&f, 0),
+                    name,
+                    prefix,
+                    status,
+                    registered,
+                    notes: field(&f, 4),
+                }),
                 _ => r.errors.push(format!("{file}:{n}: bad row")),
             }
         }
@@ -508,15 +509,13 @@ impl Registry {
         for (file, n, f) in rows("filters.tsv", FILTERS_TSV) {
             let kind = field(&f, 0);
             match Status::parse(field(&f, 3)) {
-                Some(status) if matches!(kind, "filter" | "service") => {
-                    r.filters.push(FilterDef {
-                        is_filter: kind == "filter",
-                        name: field(&f, 1),
-                        tag: field(&f, 2),
-                        status,
-                        notes: field(&f, 4),
-                    })
-                }
+                Some(status) if matches!(kind, "filter" | "service") => r.filters.push(FilterDef {
+                    is_filter: kind == "filter",
+                    name: field(&f, 1),
+                    tag: field(&f, 2),
+                    status,
+                    notes: field(&f, 4),
+                }),
                 _ => r.errors.push(format!("{file}:{n}: bad row")),
             }
         }
@@ -589,12 +588,16 @@ impl Registry {
         self.server.iter()
     }
 
-    /// The action selected by word `name` in `ruleset` (exact names win over prefixes).
+    /// The action selected by word `name` in `ruleset`: an exact name wins,
+    /// else the longest matching prefix (`sc-inc-gpc0(1)` → `sc-inc-gpc0`).
     pub fn action(&self, ruleset: &str, name: &str) -> Option<&ActionDef> {
-        let mut it = self.actions.iter().filter(|a| a.ruleset == ruleset);
+        let it = self.actions.iter().filter(|a| a.ruleset == ruleset);
         it.clone()
             .find(|a| !a.prefix && a.name == name)
-            .or_else(|| it.find(|a| a.matches(name)))
+            .or_else(|| {
+                it.filter(|a| a.prefix && a.matches(name))
+                    .max_by_key(|a| a.name.len())
+            })
     }
 
     /// All actions of `ruleset`.

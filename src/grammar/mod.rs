@@ -10,6 +10,7 @@ pub mod suggest;
 #[cfg(test)]
 mod tests;
 
+pub use dump::dump_classes;
 pub use keywords::{
     ActionDef, ArgKw, CliDef, Keyword, OptionDef, Registry, Section, Status, registry,
 };

@@ -447,7 +447,10 @@ mod tests {
             return;
         };
         assert_eq!(dump_acl(), section(&d, "# List of registered ACL keywords"));
-        assert_eq!(dump_cnv(), section(&d, "# List of registered sample converter"));
+        assert_eq!(
+            dump_cnv(),
+            section(&d, "# List of registered sample converter")
+        );
         assert_eq!(dump_smp(), section(&d, "# List of registered sample fetch"));
     }
 
@@ -473,10 +476,19 @@ mod tests {
         assert_eq!(f.args.types.len(), 3);
         let l = converter("length").expect("length");
         assert_eq!((l.input, l.out), (SmpType::Str, SmpType::Sint));
-        assert_eq!(converter("ungrpc").map(|c| c.args.types[0]), Some(ArgType::PbufFnum));
-        assert_eq!(acl_keyword("path_beg").map(|k| k.match_method.as_str()), Some("beg"));
+        assert_eq!(
+            converter("ungrpc").map(|c| c.args.types[0]),
+            Some(ArgType::PbufFnum)
+        );
+        assert_eq!(
+            acl_keyword("path_beg").map(|k| k.match_method.as_str()),
+            Some("beg")
+        );
         assert!(fetch("Path").is_none());
-        assert_eq!(fetch("ssl_c_used").map(|f| f.status), Some(Status::Unsupported));
+        assert_eq!(
+            fetch("ssl_c_used").map(|f| f.status),
+            Some(Status::Unsupported)
+        );
     }
 
     #[test]

@@ -36,8 +36,8 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>) {
         origin: l.origin(),
         words: l.owned_from(0),
     });
-    if let Some(msg) = kw::removed_global_keyword(kw) {
-        c.alert(l, "removed-keyword", msg);
+    if let Some(text) = kw::removed_global_keyword(l) {
+        c.alert_raw(l, "removed-keyword", kw, text);
         return;
     }
     if FLAGS.contains(&kw) && kw != "external-check" && kw != "master-worker" {

@@ -21,21 +21,27 @@ fn proxy_section(kind: ProxyKind) -> Section {
 
 // === keywords ===
 
-/// A removed proxy keyword's alert text.
-pub fn removed_proxy_keyword(kw: &str) -> Option<String> {
-    // Removed keywords are listed for every proxy section in the registry.
-    let k = g::registry().keyword(Section::Listen, kw)?;
-    (k.status == Status::Removed).then(|| k.notes.to_string())
+/// A removed proxy keyword's complete alert text (location included).
+pub fn removed_proxy_keyword(kind: ProxyKind, l: &super::Line<'_>) -> Option<String> {
+    let k = g::registry().keyword(proxy_section(kind), l.arg(0))?;
+    if k.name != l.arg(0) {
+        return None;
+    }
+    k.removed_alert(l.file, l.line as usize, l.arg(1))
 }
 
-pub fn removed_global_keyword(kw: &str) -> Option<String> {
-    let k = g::registry().keyword(Section::Global, kw)?;
-    (k.status == Status::Removed).then(|| k.notes.to_string())
+pub fn removed_global_keyword(l: &super::Line<'_>) -> Option<String> {
+    let k = g::registry().keyword(Section::Global, l.arg(0))?;
+    if k.name != l.arg(0) {
+        return None;
+    }
+    k.removed_alert(l.file, l.line as usize, l.arg(1))
 }
 
-pub fn removed_option(name: &str) -> Option<String> {
-    let o = g::registry().option(name)?;
-    (o.status == Status::Removed).then(|| o.notes.to_string())
+pub fn removed_option(l: &super::Line<'_>) -> Option<String> {
+    let o = g::registry().option(l.arg(1))?;
+    (o.status == Status::Removed)
+        .then(|| g::fill_alert(o.notes, l.file, l.line as usize, l.arg(1)))
 }
 
 pub enum Known {
@@ -117,8 +123,8 @@ pub fn option(name: &str) -> Option<OptDef> {
     let o = g::registry().option(name)?;
     Some(OptDef {
         allows_no: o.allows_no,
-        fe_only: o.frontend && !o.backend,
-        be_only: o.backend && !o.frontend,
+        fe_only: o.sections & (g::PROXY_BACKEND) == 0,
+        be_only: o.sections & (g::PROXY_FRONTEND) == 0,
         supported: supported(o.status),
     })
 }

@@ -152,8 +152,8 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
     });
 
     // Removed keywords first: HAProxy names their replacement.
-    if let Some(msg) = kw::removed_proxy_keyword(kw) {
-        c.alert(l, "removed-keyword", msg);
+    if let Some(text) = kw::removed_proxy_keyword(kind, l) {
+        c.alert_raw(l, "removed-keyword", kw, text);
         return;
     }
 
@@ -519,8 +519,8 @@ fn option(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pname: &str) {
         c.alert(l, "missing-arg", "'option' expects an option name.");
         return;
     }
-    if let Some(msg) = kw::removed_option(name) {
-        c.alert(l, "removed-option", msg);
+    if let Some(text) = kw::removed_option(l) {
+        c.alert_raw(l, "removed-option", name, text);
         return;
     }
     let Some(def) = kw::option(name) else {
