@@ -18,6 +18,7 @@ pub mod lexer;
 pub mod logcfg;
 pub mod reader;
 pub mod rules;
+pub mod sample;
 pub mod source;
 pub mod units;
 

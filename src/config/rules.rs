@@ -190,61 +190,24 @@ fn check_regex(re: &str) -> Result<(), RuleError> {
 fn check_sample(expr: &str) -> Result<(), RuleError> {
     crate::config::sample::parse_sample_expr(expr)
         .map(|_| ())
-        .map_err(RuleError::Parse)
+        .map_err(|e| RuleError::Parse(format!("{e}.")))
 }
 
 /// Checks the `%[...]` sample expressions of a log-format string.
 pub fn check_log_format(fmt: &str) -> Result<(), RuleError> {
-    let b = fmt.as_bytes();
+    let cwd = std::path::Path::new(".");
     let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && b.get(i + 1) == Some(&b'[') {
-            let rest = &fmt[i + 2..];
-            let end = match find_closing(rest) {
-                Some(e) => e,
-                None => {
-                    return Err(RuleError::Parse(format!(
-                        "failed to parse log-format : missing ']' in sample expression <{rest}>."
-                    )));
-                }
-            };
-            let expr = &rest[..end];
-            if let Err(e) = crate::config::sample::parse_sample_expr(expr) {
-                return Err(RuleError::Parse(format!(
-                    "failed to parse sample expression <{rest}> : {}",
-                    strip_expr_prefix(&e)
-                )));
+    while let Some(off) = fmt[i..].find("%[") {
+        let start = i + off + 2;
+        let rest = &fmt[start..];
+        match crate::config::sample::parse_sample_expr_prefix(rest, cwd) {
+            Ok((_, used)) => i = (start + used + 1).min(fmt.len()),
+            Err(e) => {
+                return Err(RuleError::Parse(crate::config::sample::logformat_error(rest, &e)));
             }
-            i += 2 + end + 1;
-        } else {
-            i += 1;
         }
     }
     Ok(())
-}
-
-/// Finds the `]` closing a sample expression, skipping brackets inside
-/// parentheses (converter arguments may contain `]`).
-fn find_closing(s: &str) -> Option<usize> {
-    let mut depth = 0i32;
-    for (i, ch) in s.char_indices() {
-        match ch {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ']' if depth <= 0 => return Some(i),
-            _ => {}
-        }
-    }
-    None
-}
-
-fn strip_expr_prefix(e: &str) -> String {
-    // The sample parser may already say "failed to parse sample expression <x> : ";
-    // keep only the reason.
-    match e.find("> : ") {
-        Some(i) if e.starts_with("failed to parse") => e[i + 4..].to_string(),
-        _ => e.to_string(),
-    }
 }
 
 #[cfg(test)]

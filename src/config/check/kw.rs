@@ -256,9 +256,9 @@ pub fn check_http_rule(l: &super::Line<'_>, c: &mut Checker<'_>) -> Result<(), R
         .and_then(|cond_at| match cond_at {
             Some(i) => parse_cond(&l.words[i..], c).map_err(|e| {
                 RuleError::Plain(format!(
-                    "error detected in {} while parsing '{}' rule : {e}",
-                    "proxy",
-                    l.arg(0)
+                    "error detected while parsing an '{} {}' condition : {e}.",
+                    l.arg(0),
+                    l.arg(1)
                 ))
             }),
             None => Ok(()),

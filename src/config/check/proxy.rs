@@ -246,7 +246,7 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
                     return;
                 }
                 if let Err(e) = super::server::check_cond(c, &l.words[2..]) {
-                    c.alert(l, "bad-cond", format!("error detected while parsing switching rule : {e}"));
+                    c.alert(l, "bad-cond", format!("error detected while parsing switching rule : {e}."));
                     return;
                 }
             }

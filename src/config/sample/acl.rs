@@ -220,12 +220,10 @@ fn apply_op(op: Op, arg: &str, dotted: bool) -> Result<String, String> {
         None => (arg, None),
     };
     let mut minor_v = 0i64;
-    if dotted {
-        if let Some(m) = minor {
-            minor_v = strl2llrc(m).ok_or_else(nan)?;
-            if minor_v >= 65536 {
-                return Err(format!("'{arg}' contains too large a minor value"));
-            }
+    if let (true, Some(m)) = (dotted, minor) {
+        minor_v = strl2llrc(m).ok_or_else(nan)?;
+        if minor_v >= 65536 {
+            return Err(format!("'{arg}' contains too large a minor value"));
         }
     }
     let mut value = strl2llrc(major).ok_or_else(nan)?;

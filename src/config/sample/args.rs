@@ -201,7 +201,11 @@ fn typed(t: ArgType, w: &str, pos: usize) -> Result<Arg, ArgError> {
             let ok = w
                 .split('.')
                 .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-            if ok { Ok(Arg::Str(w.to_string())) } else { Err(bad()) }
+            if ok {
+                Ok(Arg::Str(w.to_string()))
+            } else {
+                Err(bad())
+            }
         }
     }
 }
@@ -239,7 +243,11 @@ pub fn make_arg_list(text: &str, start: usize, spec: &ArgSpec) -> Result<ArgList
         }
     }
     if pos < spec.min {
-        let t = spec.types.get(pos).map(|t| t.name()).unwrap_or("end of arguments");
+        let t = spec
+            .types
+            .get(pos)
+            .map(|t| t.name())
+            .unwrap_or("end of arguments");
         return Err(ArgError {
             msg: format!(
                 "missing arguments (got {}/{}), type '{}' expected",

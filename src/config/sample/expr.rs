@@ -82,9 +82,11 @@ pub(crate) fn conv_val_args(name: &str, args: &[Arg], base_dir: &Path) -> Result
     match name {
         "json" => match str_arg(args, 0).unwrap_or("") {
             "" | "ascii" | "utf8" | "utf8s" | "utf8p" | "utf8ps" => Ok(()),
-            _ => Err("Unexpected input code type. Allowed value are 'ascii', 'utf8', \
+            _ => Err(
+                "Unexpected input code type. Allowed value are 'ascii', 'utf8', \
                       'utf8s', 'utf8p' and 'utf8ps'"
-                .into()),
+                    .into(),
+            ),
         },
         "field" | "word" => {
             if int_arg(args, 0) == Some(0) {
@@ -143,6 +145,7 @@ pub(crate) enum Mode {
 }
 
 /// Parses converters after the fetch. Returns the end offset in the word.
+#[allow(clippy::too_many_arguments)]
 fn parse_convs(
     words: &[&str],
     idx: &mut usize,

@@ -90,7 +90,10 @@ pub fn parse_sample_expr_words(
 /// Parses a sample expression at the start of `text` and stops at the first
 /// character that cannot continue it (log-format `%[...]`). Returns the
 /// expression and the byte offset where parsing stopped.
-pub fn parse_sample_expr_prefix(text: &str, base_dir: &Path) -> Result<(SampleExpr, usize), String> {
+pub fn parse_sample_expr_prefix(
+    text: &str,
+    base_dir: &Path,
+) -> Result<(SampleExpr, usize), String> {
     let words = [text];
     let mut idx = 0;
     expr::parse_words(&words, &mut idx, expr::Mode::Prefix, false, base_dir)

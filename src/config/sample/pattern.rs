@@ -84,7 +84,10 @@ impl MatchMethod {
 
     /// Whether ACL integer operators (`eq ge gt le lt`) apply.
     pub fn takes_operators(self) -> bool {
-        matches!(self, MatchMethod::Int | MatchMethod::Len | MatchMethod::DottedVer)
+        matches!(
+            self,
+            MatchMethod::Int | MatchMethod::Len | MatchMethod::DottedVer
+        )
     }
 }
 
@@ -182,12 +185,20 @@ fn parse_dotted(text: &str) -> Result<PatValue, String> {
     };
     let range_err = || format!("'{text}' is not a valid dotted number range");
     let (lo, hi) = (&text[..p], &text[p + 1..]);
-    let lo = if lo.is_empty() { None } else { Some(dotted(lo).ok_or_else(range_err)?) };
-    let hi = if hi.is_empty() { None } else { Some(dotted(hi).ok_or_else(range_err)?) };
-    if let (Some(a), Some(b)) = (lo, hi) {
-        if a > b {
-            return Err(range_err());
-        }
+    let lo = if lo.is_empty() {
+        None
+    } else {
+        Some(dotted(lo).ok_or_else(range_err)?)
+    };
+    let hi = if hi.is_empty() {
+        None
+    } else {
+        Some(dotted(hi).ok_or_else(range_err)?)
+    };
+    if let (Some(a), Some(b)) = (lo, hi)
+        && a > b
+    {
+        return Err(range_err());
     }
     Ok(PatValue::Range(lo, hi))
 }
@@ -235,7 +246,15 @@ fn resolve_v4(host: &str, dns: bool) -> Option<Ipv4Addr> {
     if let Some(a) = inet_aton_decimal(host) {
         return Some(a);
     }
-    if host.is_empty() || host.bytes().any(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'.')) {
+    // numeric-looking names that are not plain decimal are rejected
+    if host.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    if host.is_empty()
+        || host
+            .bytes()
+            .any(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+    {
         return None;
     }
     use std::net::ToSocketAddrs;
@@ -276,7 +295,7 @@ fn parse_ip(text: &str, dns: bool) -> Result<PatValue, String> {
 
 fn parse_bin(text: &str) -> Result<PatValue, String> {
     let b = text.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return Err("an even number of hex digit is expected".to_string());
     }
     let mut out = Vec::with_capacity(b.len() / 2);

@@ -98,10 +98,10 @@ fn pcre_error(re: &str) -> Option<(&'static str, usize)> {
                     if !repeatable {
                         return Some(("quantifier does not follow a repeatable item", i));
                     }
-                    if let (Some(lo), Some(hi)) = (lo, hi) {
-                        if lo > hi {
-                            return Some(("numbers out of order in {} quantifier", end - 1));
-                        }
+                    if let (Some(lo), Some(hi)) = (lo, hi)
+                        && lo > hi
+                    {
+                        return Some(("numbers out of order in {} quantifier", end - 1));
                     }
                     i = end;
                     if i < n && (b[i] == b'?' || b[i] == b'+') {
@@ -177,12 +177,14 @@ fn scan_class(b: &[u8], start: usize) -> Result<usize, (&'static str, usize)> {
         if c == b']' {
             return Ok(i + 1);
         }
-        if c == b'[' && i + 1 < n && b[i + 1] == b':' {
-            if let Some(p) = b[i + 2..].windows(2).position(|w| w == b":]") {
-                i = i + 2 + p + 2;
-                prev = None;
-                continue;
-            }
+        if c == b'['
+            && i + 1 < n
+            && b[i + 1] == b':'
+            && let Some(p) = b[i + 2..].windows(2).position(|w| w == b":]")
+        {
+            i = i + 2 + p + 2;
+            prev = None;
+            continue;
         }
         let (val, next) = if c == b'\\' {
             if i + 1 >= n {
@@ -209,15 +211,19 @@ fn scan_class(b: &[u8], start: usize) -> Result<usize, (&'static str, usize)> {
                     return Err(("\\ at end of pattern", n));
                 }
                 let e = b[hi_pos + 1];
-                let v = if e.is_ascii_alphanumeric() { None } else { Some(e) };
+                let v = if e.is_ascii_alphanumeric() {
+                    None
+                } else {
+                    Some(e)
+                };
                 (v, hi_pos + 2)
             } else {
                 (Some(b[hi_pos]), hi_pos + 1)
             };
-            if let (Some(lo), Some(h)) = (val, hi) {
-                if lo > h {
-                    return Err(("range out of order in character class", after - 1));
-                }
+            if let (Some(lo), Some(h)) = (val, hi)
+                && lo > h
+            {
+                return Err(("range out of order in character class", after - 1));
             }
             i = after;
             prev = None;
@@ -242,14 +248,26 @@ mod tests {
     fn messages_match_haproxy() {
         // all captured from haproxy 2.6.12 (`acl a path_reg <re>`)
         let cases = [
-            ("(", "regex '(' is invalid (error=missing closing parenthesis, erroffset=1)"),
-            ("a(", "regex 'a(' is invalid (error=missing closing parenthesis, erroffset=2)"),
+            (
+                "(",
+                "regex '(' is invalid (error=missing closing parenthesis, erroffset=1)",
+            ),
+            (
+                "a(",
+                "regex 'a(' is invalid (error=missing closing parenthesis, erroffset=2)",
+            ),
             (
                 "[z-a]",
                 "regex '[z-a]' is invalid (error=range out of order in character class, erroffset=3)",
             ),
-            ("a\\", "regex 'a\\' is invalid (error=\\ at end of pattern, erroffset=2)"),
-            ("\\", "regex '\\' is invalid (error=\\ at end of pattern, erroffset=1)"),
+            (
+                "a\\",
+                "regex 'a\\' is invalid (error=\\ at end of pattern, erroffset=2)",
+            ),
+            (
+                "\\",
+                "regex '\\' is invalid (error=\\ at end of pattern, erroffset=1)",
+            ),
             (
                 "a{2,1}",
                 "regex 'a{2,1}' is invalid (error=numbers out of order in {} quantifier, erroffset=5)",
@@ -258,12 +276,18 @@ mod tests {
                 "*a",
                 "regex '*a' is invalid (error=quantifier does not follow a repeatable item, erroffset=0)",
             ),
-            ("a)", "regex 'a)' is invalid (error=unmatched closing parenthesis, erroffset=1)"),
+            (
+                "a)",
+                "regex 'a)' is invalid (error=unmatched closing parenthesis, erroffset=1)",
+            ),
             (
                 "[a",
                 "regex '[a' is invalid (error=missing terminating ] for character class, erroffset=2)",
             ),
-            ("a\\p", "regex 'a\\p' is invalid (error=malformed \\P or \\p sequence, erroffset=3)"),
+            (
+                "a\\p",
+                "regex 'a\\p' is invalid (error=malformed \\P or \\p sequence, erroffset=3)",
+            ),
         ];
         for (re, want) in cases {
             assert_eq!(err(re), want, "{re}");
@@ -272,7 +296,16 @@ mod tests {
 
     #[test]
     fn pcre_only_syntax_accepted() {
-        for re in ["a(?=b)", "(?<n>a)", "(?P<n>a)\\k<n>", "a++", "^[^/:]*://", "[]a]", "x{1,}", "{"] {
+        for re in [
+            "a(?=b)",
+            "(?<n>a)",
+            "(?P<n>a)\\k<n>",
+            "a++",
+            "^[^/:]*://",
+            "[]a]",
+            "x{1,}",
+            "{",
+        ] {
             assert!(check_regex(re, false).is_ok(), "{re}");
         }
     }

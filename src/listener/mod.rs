@@ -1,0 +1,103 @@
+//! Listening sockets and accept loops.
+//!
+//! Owns: turning `bind` lines into sockets (IPv4/IPv6, port ranges,
+//! `unix@` paths, SO_REUSEPORT), and accepting under the global and
+//! per-frontend `maxconn` (a connection over the limit is simply not
+//! accepted yet and waits in the kernel backlog). Must not read from the
+//! accepted connections: it hands them to [`crate::session`].
+
+pub mod socket;
+
+use crate::runtime::drain::Drain;
+use crate::session::{ClientInfo, Frontend};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// One open listening socket.
+#[derive(Debug)]
+pub enum Listening {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+/// The connection limits an accept loop honours.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub global: Arc<Semaphore>,
+    pub frontend: Arc<Semaphore>,
+}
+
+impl Limits {
+    async fn acquire(&self) -> Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
+        let f = self.frontend.clone().acquire_owned().await.ok()?;
+        let g = self.global.clone().acquire_owned().await.ok()?;
+        Some((f, g))
+    }
+}
+
+/// Runs the accept loop of one socket until stopping begins.
+pub async fn accept_loop(l: Listening, fe: Arc<Frontend>, limits: Limits, drain: Arc<Drain>) {
+    let mut stop = drain.watch();
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let permits = tokio::select! {
+            p = limits.acquire() => p,
+            _ = stop.changed() => return,
+        };
+        let Some(permits) = permits else { return };
+        let accepted = tokio::select! {
+            a = accept(&l) => a,
+            _ = stop.changed() => return,
+        };
+        match accepted {
+            Ok(Accepted::Tcp(s, info)) => {
+                let _ = s.set_nodelay(true);
+                let track = drain.track();
+                let fe = fe.clone();
+                let d = drain.clone();
+                tokio::spawn(async move {
+                    crate::session::serve(s, info, fe, d).await;
+                    drop((permits, track));
+                });
+            }
+            Ok(Accepted::Unix(s)) => {
+                let track = drain.track();
+                let fe = fe.clone();
+                let d = drain.clone();
+                tokio::spawn(async move {
+                    crate::session::serve(s, ClientInfo::default(), fe, d).await;
+                    drop((permits, track));
+                });
+            }
+            Err(e) => {
+                // EMFILE/ENFILE and friends: back off instead of spinning.
+                tracing::warn!(frontend = %fe.name, error = %e, "accept failed");
+                drop(permits);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+enum Accepted {
+    Tcp(tokio::net::TcpStream, ClientInfo),
+    Unix(tokio::net::UnixStream),
+}
+
+async fn accept(l: &Listening) -> std::io::Result<Accepted> {
+    match l {
+        Listening::Tcp(t) => {
+            let (s, peer) = t.accept().await?;
+            let info = ClientInfo {
+                src: Some(peer),
+                dst: s.local_addr().ok(),
+            };
+            Ok(Accepted::Tcp(s, info))
+        }
+        Listening::Unix(u) => Ok(Accepted::Unix(u.accept().await?.0)),
+    }
+}
