@@ -18,4 +18,7 @@
 pub mod cli;
 pub mod config;
 pub mod grammar;
+pub mod listener;
 pub mod runtime;
+pub mod session;
+pub mod upstream;

@@ -75,7 +75,11 @@ pub fn main(argv: Vec<String>) -> Next {
             Ok(true) => Next::Exit(0),
             Ok(false) => Next::Exit(1),
             Err(e) => {
-                eprintln!("Failed to evaluate condition: {} at position {}", e.msg, e.pos + 1);
+                eprintln!(
+                    "Failed to evaluate condition: {} at position {}",
+                    e.msg,
+                    e.pos + 1
+                );
                 Next::Exit(2)
             }
         };
@@ -87,7 +91,10 @@ pub fn main(argv: Vec<String>) -> Next {
     }
     if let Some(dir) = &a.chdir {
         if let Err(e) = std::env::set_current_dir(dir) {
-            eprintln!("[ALERT]    ({}) : Could not change to directory {dir} : {e}", std::process::id());
+            eprintln!(
+                "[ALERT]    ({}) : Could not change to directory {dir} : {e}",
+                std::process::id()
+            );
             return Next::Exit(1);
         }
     }
@@ -102,7 +109,11 @@ fn check_or_run(a: args::Args) -> Next {
         Ok(r) => r,
         Err(e) => {
             let mut d = config::diag::Diagnostics::default();
-            d.push(Diagnostic::plain(Level::Alert, "cannot-open", e.to_string()));
+            d.push(Diagnostic::plain(
+                Level::Alert,
+                "cannot-open",
+                e.to_string(),
+            ));
             if !a.quiet {
                 emit(&a, &d, pid, &exe, None);
             }

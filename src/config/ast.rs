@@ -84,8 +84,7 @@ impl Ast {
 /// Quotes a word so the tokenizer reads it back unchanged.
 pub fn quote_word(w: &str) -> String {
     let plain = !w.is_empty()
-        && w
-            .bytes()
+        && w.bytes()
             .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\' | b'#' | b'$'));
     if plain {
         return w.to_string();

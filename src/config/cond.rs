@@ -15,10 +15,33 @@ pub const VERSION: &str = "2.6.12";
 
 /// Features reported by `-vv` that `feature()` recognises.
 pub const FEATURES: &[&str] = &[
-    "EPOLL", "TPROXY", "LINUX_TPROXY", "LINUX_SPLICE", "LIBCRYPT", "CRYPT_H", "GETADDRINFO",
-    "OPENSSL", "TFO", "NS", "DL", "RT", "PRCTL", "THREAD_DUMP", "CPU_AFFINITY", "ACCEPT4",
-    "CLOSEFROM", "ZLIB", "POLL", "THREAD", "BACKTRACE", "STATIC_PCRE", "PCRE2", "PCRE2_JIT",
-    "SYSTEMD", "PROMEX", "LUA",
+    "EPOLL",
+    "TPROXY",
+    "LINUX_TPROXY",
+    "LINUX_SPLICE",
+    "LIBCRYPT",
+    "CRYPT_H",
+    "GETADDRINFO",
+    "OPENSSL",
+    "TFO",
+    "NS",
+    "DL",
+    "RT",
+    "PRCTL",
+    "THREAD_DUMP",
+    "CPU_AFFINITY",
+    "ACCEPT4",
+    "CLOSEFROM",
+    "ZLIB",
+    "POLL",
+    "THREAD",
+    "BACKTRACE",
+    "STATIC_PCRE",
+    "PCRE2",
+    "PCRE2_JIT",
+    "SYSTEMD",
+    "PROMEX",
+    "LUA",
 ];
 
 /// A parse error: message and 0-based offset in the expression.
@@ -141,9 +164,7 @@ impl<'a> Evaluator<'a, '_> {
                 pos: pred_pos,
             });
         }
-        let open: IResult<&str, char> = (multispace0, char('('))
-            .map(|(_, c)| c)
-            .parse(r);
+        let open: IResult<&str, char> = (multispace0, char('(')).map(|(_, c)| c).parse(r);
         let (r, _) = open.map_err(|_| CondError {
             msg: format!("missing opening parenthesis in '{}'", s),
             pos: pred_pos,
@@ -282,6 +303,9 @@ mod tests {
     fn unknown_term_reports_position() {
         let e = ev("frobnicate(1)").unwrap_err();
         assert_eq!(e.pos, 0);
-        assert!(e.msg.starts_with("unparsable conditional expression 'frobnicate(1)'"));
+        assert!(
+            e.msg
+                .starts_with("unparsable conditional expression 'frobnicate(1)'")
+        );
     }
 }

@@ -77,7 +77,11 @@ impl Diagnostics {
                     "{}({pid}) : haproxy version is {version}",
                     Level::Notice.tag()
                 );
-                let _ = writeln!(out, "{}({pid}) : path to executable is {exe}", Level::Notice.tag());
+                let _ = writeln!(
+                    out,
+                    "{}({pid}) : path to executable is {exe}",
+                    Level::Notice.tag()
+                );
                 banner_done = true;
             }
             let ctx = if d.config_ctx { "config : " } else { "" };

@@ -161,6 +161,8 @@ pub struct Proxy {
     pub stats: Vec<RawRule>,
     pub has_log: bool,
     pub has_log_format: bool,
+    /// Where `option httplog`/`httpslog` was last set (checked after parsing).
+    pub httplog_origin: Option<Origin>,
     /// Every directive line as written, for engines that read more later.
     pub directives: Vec<RawRule>,
 }
@@ -189,6 +191,7 @@ impl Proxy {
             stats: Vec::new(),
             has_log: false,
             has_log_format: false,
+            httplog_origin: None,
             directives: Vec::new(),
         }
     }

@@ -13,6 +13,7 @@ pub mod ast;
 pub mod check;
 pub mod cond;
 pub mod diag;
+pub mod external;
 pub mod ir;
 pub mod lexer;
 pub mod logcfg;

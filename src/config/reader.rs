@@ -120,7 +120,10 @@ fn read_file(idx: usize, f: &SourceFile, getenv: GetEnv<'_>, out: &mut Vec<Stmt>
             );
             return false;
         }
-        let strlen = raw_full.iter().position(|&b| b == 0).unwrap_or(raw_full.len());
+        let strlen = raw_full
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(raw_full.len());
         let raw = &raw_full[..strlen];
         let line: &[u8] = if raw.last() == Some(&b'\n') {
             &raw[..raw.len() - 1]
@@ -247,8 +250,7 @@ fn read_file(idx: usize, f: &SourceFile, getenv: GetEnv<'_>, out: &mut Vec<Stmt>
                         }
                         Err(e) => {
                             let width = if is_if { 76 } else { 74 };
-                            let (shown, caret) =
-                                lexer::sanitize_for_printing(&expr, e.pos, width);
+                            let (shown, caret) = lexer::sanitize_for_printing(&expr, e.pos, width);
                             let msg = format!(
                                 "{} in '{first}' at position {}:\n  {first} {shown}\n  {:>w$}",
                                 e.msg,

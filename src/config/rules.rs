@@ -108,7 +108,10 @@ pub fn check_http_rule(
             if pre.is_empty() {
                 return Err(RuleError::Parse("expects exactly 1 argument.".into()));
             }
-            if matches!(base, "set-path" | "set-pathq" | "set-query" | "set-uri" | "set-method") {
+            if matches!(
+                base,
+                "set-path" | "set-pathq" | "set-query" | "set-uri" | "set-method"
+            ) {
                 check_log_format(pre[0])?;
             }
         }
@@ -137,8 +140,8 @@ pub fn check_http_rule(
                         }
                         i += 2;
                     }
-                    "content-type" | "errorfile" | "errorfiles" | "file" | "lf-file"
-                    | "string" | "lf-string" | "realm" => {
+                    "content-type" | "errorfile" | "errorfiles" | "file" | "lf-file" | "string"
+                    | "lf-string" | "realm" => {
                         if pre.get(i + 1).is_none() {
                             return Err(RuleError::Parse(format!(
                                 "'{}' expects <arg> as argument.",
@@ -152,8 +155,15 @@ pub fn check_http_rule(
                     }
                     "hdr" => i += 3,
                     "default-errorfiles" => i += 1,
-                    other if matches!(base, "allow" | "reject" | "silent-drop" | "disable-l7-retry" | "wait-for-handshake")
-                        || !other.is_empty() =>
+                    other
+                        if matches!(
+                            base,
+                            "allow"
+                                | "reject"
+                                | "silent-drop"
+                                | "disable-l7-retry"
+                                | "wait-for-handshake"
+                        ) || !other.is_empty() =>
                     {
                         return Err(bad_tail(other));
                     }
@@ -203,7 +213,9 @@ pub fn check_log_format(fmt: &str) -> Result<(), RuleError> {
         match crate::config::sample::parse_sample_expr_prefix(rest, cwd) {
             Ok((_, used)) => i = (start + used + 1).min(fmt.len()),
             Err(e) => {
-                return Err(RuleError::Parse(crate::config::sample::logformat_error(rest, &e)));
+                return Err(RuleError::Parse(crate::config::sample::logformat_error(
+                    rest, &e,
+                )));
             }
         }
     }
@@ -239,7 +251,10 @@ mod tests {
             chk(&["http-request", "set-header", "X"]),
             Err(RuleError::Parse("expects exactly 2 arguments.".into()))
         );
-        assert_eq!(chk(&["http-request", "set-header", "X", "y", "if", "a"]), Ok(Some(4)));
+        assert_eq!(
+            chk(&["http-request", "set-header", "X", "y", "if", "a"]),
+            Ok(Some(4))
+        );
         assert_eq!(
             chk(&["http-request", "deny", "foo"]),
             Err(RuleError::UnknownAction(

@@ -29,12 +29,11 @@ pub fn targets(b: &Bind) -> Vec<BindTarget> {
     if let Some(p) = &b.path {
         return vec![BindTarget::Unix(p.clone())];
     }
-    let ip: IpAddr = b
-        .ip
-        .as_deref()
-        .map(|s| s.trim_start_matches('[').trim_end_matches(']'))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let ip: IpAddr =
+        b.ip.as_deref()
+            .map(|s| s.trim_start_matches('[').trim_end_matches(']'))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     let hi = b.port_high.max(b.port_low);
     (b.port_low..=hi)
         .map(|p| BindTarget::Inet(SocketAddr::new(ip, p)))
@@ -60,7 +59,11 @@ fn has_opt(b: &Bind, name: &str) -> bool {
 pub fn open(b: &Bind, t: &BindTarget, fe_maxconn: u32) -> std::io::Result<Listening> {
     match t {
         BindTarget::Inet(addr) => {
-            let dom = if addr.is_ipv4() { Domain::IPV4 } else { Domain::IPV6 };
+            let dom = if addr.is_ipv4() {
+                Domain::IPV4
+            } else {
+                Domain::IPV6
+            };
             let s = Socket::new(dom, Type::STREAM, Some(Protocol::TCP))?;
             s.set_reuse_address(true)?;
             s.set_reuse_port(true)?;
@@ -119,7 +122,13 @@ mod tests {
 
     #[test]
     fn missing_ip_is_the_ipv4_wildcard_and_ipv6_is_kept() {
-        assert_eq!(targets(&bind(None, 80, 80)), [BindTarget::Inet("0.0.0.0:80".parse().unwrap())]);
-        assert_eq!(targets(&bind(Some("::1"), 80, 80)), [BindTarget::Inet("[::1]:80".parse().unwrap())]);
+        assert_eq!(
+            targets(&bind(None, 80, 80)),
+            [BindTarget::Inet("0.0.0.0:80".parse().unwrap())]
+        );
+        assert_eq!(
+            targets(&bind(Some("::1"), 80, 80)),
+            [BindTarget::Inet("[::1]:80".parse().unwrap())]
+        );
     }
 }

@@ -1,18 +1,135 @@
 //! The running proxy: turns a checked [`crate::config::ir::Config`] into
-//! listeners and sessions.
+//! listeners and sessions, and owns the process lifecycle.
 //!
-//! Owns: process lifecycle (start, signals, stop). The traffic engines land
-//! here with the TCP/HTTP issue; until then starting is refused by name.
+//! Owns: the tokio runtime (sized by `nbthread`), opening every listener
+//! before serving (a bind failure aborts startup like HAProxy), signals
+//! (SIGINT/SIGTERM: hard stop; SIGUSR1: graceful stop, i.e. stop accepting
+//! and let in-flight sessions finish), and the exit code. Must not parse
+//! configuration text nor touch the bytes of a session.
+
+pub mod drain;
 
 use crate::cli::args::Args;
 use crate::config::ir::Config;
+use crate::listener::{self, Limits, socket};
+use drain::Drain;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// HAProxy's `maxconn` fallback when nothing sets it.
+const DEFAULT_MAXCONN: u32 = 4096;
+
+fn alert(msg: &str) {
+    eprintln!("[ALERT]    ({}) : {msg}", std::process::id());
+}
 
 /// Starts the proxy; returns the process exit code.
 pub fn run(cfg: Config, args: Args) -> i32 {
-    let _ = (cfg, args);
-    eprintln!(
-        "[ALERT]    ({}) : switchyard: the traffic engines are not implemented yet; only -c, -dK, -v and --dump-config work in this build.",
-        std::process::id()
-    );
-    1
+    if args.daemon || cfg.global.daemon {
+        // Not implemented yet: stay in the foreground rather than pretend.
+        tracing::warn!("daemon mode is not implemented; running in the foreground");
+    }
+    let threads = cfg
+        .global
+        .nbthread
+        .map(|n| n as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            alert(&format!("cannot start the runtime: {e}"));
+            return 1;
+        }
+    };
+    let code = rt.block_on(serve(cfg, args));
+    rt.shutdown_timeout(std::time::Duration::from_millis(100));
+    code
+}
+
+async fn serve(cfg: Config, args: Args) -> i32 {
+    let frontends = match crate::session::build::frontends(&cfg) {
+        Ok(f) => f,
+        Err(e) => {
+            alert(&e);
+            return 1;
+        }
+    };
+    let global_max = args
+        .maxconn
+        .as_deref()
+        .and_then(|m| m.parse().ok())
+        .or(cfg.global.maxconn)
+        .unwrap_or(DEFAULT_MAXCONN);
+    let global = Arc::new(Semaphore::new(global_max as usize));
+    let drain = Arc::new(Drain::default());
+    // Open everything first: a bind error must abort before serving.
+    let mut loops = Vec::new();
+    for fe in &frontends {
+        let limits = Limits {
+            global: global.clone(),
+            frontend: Arc::new(Semaphore::new(fe.maxconn as usize)),
+        };
+        for b in &fe.binds {
+            for t in socket::targets(b) {
+                match socket::open(b, &t, fe.maxconn) {
+                    Ok(l) => loops.push((l, fe.clone(), limits.clone())),
+                    Err(e) => {
+                        alert(&format!(
+                            "Starting {} {}: cannot bind socket ({}) [{t}]",
+                            if fe.binds.is_empty() {
+                                "proxy"
+                            } else {
+                                "frontend"
+                            },
+                            fe.name,
+                            os_reason(&e)
+                        ));
+                        return 1;
+                    }
+                }
+            }
+        }
+    }
+    for (l, fe, limits) in loops {
+        tokio::spawn(listener::accept_loop(l, fe, limits, drain.clone()));
+    }
+    wait_for_stop(&drain).await
+}
+
+/// The OS error text without Rust's " (os error N)" suffix.
+fn os_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+async fn wait_for_stop(drain: &Arc<Drain>) -> i32 {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term), Ok(mut usr1)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::user_defined1()),
+    ) else {
+        alert("cannot install signal handlers");
+        return 1;
+    };
+    tokio::select! {
+        _ = int.recv() => return 0,
+        _ = term.recv() => return 0,
+        _ = usr1.recv() => {}
+    }
+    // Graceful: stop accepting, let sessions end; a second INT/TERM forces.
+    drain.stop();
+    tokio::select! {
+        _ = drain.wait_idle() => 0,
+        _ = int.recv() => 0,
+        _ = term.recv() => 0,
+    }
 }

@@ -49,11 +49,12 @@ pub async fn connect(be: &Backend, src: IpAddr) -> Result<Connected, ConnectErro
             return Err(ConnectError::Failed);
         }
         left -= 1;
-        if be.redispatch && left == 0 {
-            if let Some(other) = be.balancer.pick(src, Some(&srv)) {
-                srv = other;
-                continue;
-            }
+        if be.redispatch
+            && left == 0
+            && let Some(other) = be.balancer.pick(src, Some(&srv))
+        {
+            srv = other;
+            continue;
         }
         // HAProxy waits min(timeout connect, 1s) before hammering the same
         // server again.

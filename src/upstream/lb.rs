@@ -91,7 +91,12 @@ impl Balancer {
         self.pick_in(&self.backup, src, avoid)
     }
 
-    fn pick_in(&self, g: &Group, src: IpAddr, avoid: Option<&Arc<ServerState>>) -> Option<Arc<ServerState>> {
+    fn pick_in(
+        &self,
+        g: &Group,
+        src: IpAddr,
+        avoid: Option<&Arc<ServerState>>,
+    ) -> Option<Arc<ServerState>> {
         let first = self.pick_once(g, src, None)?;
         match avoid {
             Some(a) if Arc::ptr_eq(a, &first) => self.pick_once(g, src, avoid).or(Some(first)),
@@ -99,7 +104,12 @@ impl Balancer {
         }
     }
 
-    fn pick_once(&self, g: &Group, src: IpAddr, avoid: Option<&Arc<ServerState>>) -> Option<Arc<ServerState>> {
+    fn pick_once(
+        &self,
+        g: &Group,
+        src: IpAddr,
+        avoid: Option<&Arc<ServerState>>,
+    ) -> Option<Arc<ServerState>> {
         let ok = |s: &Arc<ServerState>| s.usable() && !avoid.is_some_and(|a| Arc::ptr_eq(a, s));
         match self.algo {
             Algo::RoundRobin | Algo::StaticRr => {

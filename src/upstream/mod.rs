@@ -60,7 +60,8 @@ impl Backend {
 
 /// A millisecond timeout from the IR; 0 means "no timeout" like HAProxy.
 pub fn ms(v: Option<u32>) -> Option<Duration> {
-    v.filter(|&m| m > 0).map(|m| Duration::from_millis(u64::from(m)))
+    v.filter(|&m| m > 0)
+        .map(|m| Duration::from_millis(u64::from(m)))
 }
 
 /// Resolves a server address once at startup (HAProxy resolves with libc at

@@ -89,7 +89,11 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>) {
         }
         "pidfile" => {
             if l.arg(1).is_empty() {
-                c.alert(l, "missing-arg", "'pidfile' expects a file name as an argument.");
+                c.alert(
+                    l,
+                    "missing-arg",
+                    "'pidfile' expects a file name as an argument.",
+                );
                 return;
             }
             c.cfg.global.pidfile = Some(l.arg(1).to_string());

@@ -40,8 +40,7 @@ pub fn removed_global_keyword(l: &super::Line<'_>) -> Option<String> {
 
 pub fn removed_option(l: &super::Line<'_>) -> Option<String> {
     let o = g::registry().option(l.arg(1))?;
-    (o.status == Status::Removed)
-        .then(|| g::fill_alert(o.notes, l.file, l.line as usize, l.arg(1)))
+    (o.status == Status::Removed).then(|| g::fill_alert(o.notes, l.file, l.line as usize, l.arg(1)))
 }
 
 pub enum Known {
@@ -182,7 +181,7 @@ pub fn check_balance(args: &[&str]) -> Result<(), String> {
     if ok.contains(&base) || (base == "hdr" && a.ends_with(')')) || base == "rdp-cookie" {
         return Ok(());
     }
-    Err("balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hash', 'hdr(name)' and 'rdp-cookie(name)' options.".to_string())
+    Err("balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.".to_string())
 }
 
 pub fn check_bind_option(k: &str, args: &[String], c: &mut Checker<'_>) -> Result<(), String> {
@@ -208,9 +207,9 @@ pub fn check_server_option(
         "weight" => {
             let v = crate::config::units::atol(a);
             if !(0..=256).contains(&v) {
-                return Err(format!(
-                    "weight of server {name} is not within 0 and 256 ({v})."
-                ) + ".");
+                return Err(
+                    format!("weight of server {name} is not within 0 and 256 ({v}).") + ".",
+                );
             }
             Ok(())
         }
@@ -231,7 +230,12 @@ pub fn parse_acl(words: &[&str], c: &mut Checker<'_>) -> Result<(), String> {
 pub fn parse_cond(words: &[&str], c: &mut Checker<'_>) -> Result<(), String> {
     let acls: Vec<String> = c
         .cur_proxy()
-        .map(|p| p.acls.iter().filter_map(|a| a.words.first().cloned()).collect())
+        .map(|p| {
+            p.acls
+                .iter()
+                .filter_map(|a| a.words.first().cloned())
+                .collect()
+        })
         .unwrap_or_default();
     let declared = |n: &str| acls.iter().any(|a| a == n);
     crate::config::sample::parse_cond(words, &declared, &c.base_dir).map(|_| ())

@@ -93,8 +93,13 @@ impl<'a> Checker<'a> {
     }
 
     pub fn alert_tight(&mut self, l: &Line<'_>, code: &'static str, msg: impl Into<String>) {
-        self.diags
-            .push(Diagnostic::at_tight(Level::Alert, code, l.file, l.line, msg));
+        self.diags.push(Diagnostic::at_tight(
+            Level::Alert,
+            code,
+            l.file,
+            l.line,
+            msg,
+        ));
         self.fatal();
     }
 
@@ -105,8 +110,14 @@ impl<'a> Checker<'a> {
     }
 
     pub fn alert_raw(&mut self, l: &Line<'_>, code: &'static str, msg: &str, text: String) {
-        self.diags
-            .push(Diagnostic::raw(Level::Alert, code, l.file, l.line, msg, text));
+        self.diags.push(Diagnostic::raw(
+            Level::Alert,
+            code,
+            l.file,
+            l.line,
+            msg,
+            text,
+        ));
         self.fatal();
     }
 
@@ -133,7 +144,8 @@ impl<'a> Checker<'a> {
     }
 
     pub fn warn_plain(&mut self, code: &'static str, msg: impl Into<String>) {
-        self.diags.push(Diagnostic::plain(Level::Warning, code, msg));
+        self.diags
+            .push(Diagnostic::plain(Level::Warning, code, msg));
     }
 
     pub fn alert_plain(&mut self, code: &'static str, msg: impl Into<String>) {

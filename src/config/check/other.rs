@@ -72,7 +72,11 @@ pub(super) fn start(c: &mut Checker<'_>, l: &Line<'_>) {
             Kind::FcgiApp => {
                 c.alert_tight(l, "missing-name", "'fcgi-app' expects <name> as argument.")
             }
-            _ => c.alert(l, "missing-name", format!("'{kw}' expects <name> as argument.")),
+            _ => c.alert(
+                l,
+                "missing-name",
+                format!("'{kw}' expects <name> as argument."),
+            ),
         }
     }
     if kind != Kind::NamespaceList {
@@ -154,13 +158,19 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, mut s: OtherSection) {
 pub(super) fn end(c: &mut Checker<'_>, s: OtherSection) {
     match s.kind {
         Kind::Cache if !s.has_size => {
-            c.alert_plain("cache-size", format!("Size not specified for cache '{}'", s.name));
+            c.alert_plain(
+                "cache-size",
+                format!("Size not specified for cache '{}'", s.name),
+            );
             c.file_failed = true;
         }
         Kind::Program if !s.has_command => {
             c.alert_plain(
                 "program-command",
-                format!("The program section '{}' lacks a command to launch.", s.name),
+                format!(
+                    "The program section '{}' lacks a command to launch.",
+                    s.name
+                ),
             );
             c.file_failed = true;
         }

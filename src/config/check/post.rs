@@ -94,7 +94,9 @@ pub(super) fn run(c: &mut Checker<'_>) {
                         None => Some(format!(
                             "{who} : unable to find required server '{sname}' for tracking."
                         )),
-                        Some(ts) if !ts.check && !has_opt(ts, "agent-check") && ts.track.is_none() => {
+                        Some(ts)
+                            if !ts.check && !has_opt(ts, "agent-check") && ts.track.is_none() =>
+                        {
                             Some(format!(
                                 "{who} : unable to use {bname}/{sname} for tracking as it does not have any check nor agent enabled."
                             ))
@@ -116,16 +118,49 @@ pub(super) fn run(c: &mut Checker<'_>) {
         }
         // HTTP-only features in TCP proxies.
         if p.mode != Mode::Http {
-            if p.kind.has_fe() && p.option("httplog") {
-                // already handled at parse time
+            if let (true, Some(o)) = (p.kind.has_fe(), &p.httplog_origin) {
+                // HAProxy reports it at the last line that parsed sample
+                // arguments in this proxy (its conf.args position).
+                let line = p
+                    .rules
+                    .iter()
+                    .chain(p.acls.iter())
+                    .map(|r| r.origin.line)
+                    .chain(p.use_backends.iter().map(|u| u.origin.line))
+                    .filter(|&ln| ln >= o.line)
+                    .max()
+                    .unwrap_or(o.line);
+                let opt = if p.option("httpslog") {
+                    "httpslog"
+                } else {
+                    "httplog"
+                };
+                c.diags.push(Diagnostic::at(
+                    Level::Warning,
+                    "needs-http",
+                    &o.file,
+                    line,
+                    format!(
+                        "'option {opt}' not usable with {} '{}' (needs 'mode http'). Falling back to 'option tcplog'.",
+                        p.kind.name(),
+                        p.name
+                    ),
+                ));
             }
             if p.has_log_format && !p.has_log && p.kind.has_fe() {
                 c.warn_plain(
                     "log-format-no-log",
-                    format!("log format ignored for {kname} '{}' since it has no log address.", p.name),
+                    format!(
+                        "log format ignored for {kname} '{}' since it has no log address.",
+                        p.name
+                    ),
                 );
             }
-            let has = |w: &str| p.rules.iter().any(|r| r.words.first().map(String::as_str) == Some(w));
+            let has = |w: &str| {
+                p.rules
+                    .iter()
+                    .any(|r| r.words.first().map(String::as_str) == Some(w))
+            };
             for (w, what) in [
                 ("http-request", "'http-request' rules"),
                 ("http-response", "'http-response' rules"),
@@ -135,26 +170,38 @@ pub(super) fn run(c: &mut Checker<'_>) {
                 if has(w) {
                     c.warn_plain(
                         "needs-http",
-                        format!("{what} ignored for {kname} '{}' as they require HTTP mode.", p.name),
+                        format!(
+                            "{what} ignored for {kname} '{}' as they require HTTP mode.",
+                            p.name
+                        ),
                     );
                 }
             }
             if p.option("forwardfor") {
                 c.warn_plain(
                     "needs-http",
-                    format!("'option forwardfor' ignored for {kname} '{}' as it requires HTTP mode.", p.name),
+                    format!(
+                        "'option forwardfor' ignored for {kname} '{}' as it requires HTTP mode.",
+                        p.name
+                    ),
                 );
             }
             if p.option("originalto") {
                 c.warn_plain(
                     "needs-http",
-                    format!("'option originalto' ignored for {kname} '{}' as it requires HTTP mode.", p.name),
+                    format!(
+                        "'option originalto' ignored for {kname} '{}' as it requires HTTP mode.",
+                        p.name
+                    ),
                 );
             }
             if p.kind.has_be() && p.cookie.is_some() {
                 c.warn_plain(
                     "needs-http",
-                    format!("cookie will be ignored for {kname} '{}' (needs 'mode http').", p.name),
+                    format!(
+                        "cookie will be ignored for {kname} '{}' (needs 'mode http').",
+                        p.name
+                    ),
                 );
             }
             if p.kind.has_be() {
@@ -179,7 +226,10 @@ pub(super) fn run(c: &mut Checker<'_>) {
             let fe_missing = p.kind.has_fe() && t.client.unwrap_or(0) == 0;
             let be_missing = p.kind.has_be()
                 && (t.connect.unwrap_or(0) == 0 || t.server.unwrap_or(0) == 0)
-                && !(p.kind == ProxyKind::Backend && p.servers.is_empty() && p.balance.is_none() && false);
+                && !(p.kind == ProxyKind::Backend
+                    && p.servers.is_empty()
+                    && p.balance.is_none()
+                    && false);
             if fe_missing || be_missing {
                 c.warn_plain(
                     "missing-timeouts",
@@ -214,7 +264,10 @@ fn check_target(c: &mut Checker<'_>, p: &Proxy, be: &str, what: &str, how: &str)
         None => {
             c.alert_plain(
                 "unknown-backend",
-                format!("Proxy '{}': unable to find required {what}: '{be}'.", p.name),
+                format!(
+                    "Proxy '{}': unable to find required {what}: '{be}'.",
+                    p.name
+                ),
             );
         }
         Some(t) if t.name == p.name && t.kind == p.kind => {
@@ -225,7 +278,9 @@ fn check_target(c: &mut Checker<'_>, p: &Proxy, be: &str, what: &str, how: &str)
         }
         Some(t) => {
             if t.mode != p.mode && !(p.mode == Mode::Tcp && t.mode == Mode::Http && false) {
-                if p.mode == Mode::Http && t.mode == Mode::Tcp || p.mode == Mode::Tcp && t.mode == Mode::Http && false {
+                if p.mode == Mode::Http && t.mode == Mode::Tcp
+                    || p.mode == Mode::Tcp && t.mode == Mode::Http && false
+                {
                     c.alert_plain(
                         "mode-mismatch",
                         format!(
@@ -288,7 +343,12 @@ fn resolve_servers(c: &mut Checker<'_>) {
             let who = format!("'server {}/{}'", p.name, s.name);
             match resolved {
                 Some(ip) => {
-                    if let Some(srv) = c.cfg.proxies.get_mut(pi).and_then(|x| x.servers.get_mut(si)) {
+                    if let Some(srv) = c
+                        .cfg
+                        .proxies
+                        .get_mut(pi)
+                        .and_then(|x| x.servers.get_mut(si))
+                    {
                         srv.ip = Some(ip);
                     }
                 }
@@ -300,13 +360,20 @@ fn resolve_servers(c: &mut Checker<'_>) {
                         s.origin.line,
                         format!("{who} : could not resolve address '{host}', disabling server."),
                     ));
-                    if let Some(srv) = c.cfg.proxies.get_mut(pi).and_then(|x| x.servers.get_mut(si)) {
+                    if let Some(srv) = c
+                        .cfg
+                        .proxies
+                        .get_mut(pi)
+                        .and_then(|x| x.servers.get_mut(si))
+                    {
                         srv.disabled = true;
                     }
                 }
                 None => {
                     let msg = if host.is_empty() {
-                        format!("{who} : resolves to an empty address (environment variable missing?)")
+                        format!(
+                            "{who} : resolves to an empty address (environment variable missing?)"
+                        )
                     } else {
                         format!("{who} : could not resolve address '{host}'.")
                     };

@@ -29,7 +29,11 @@ pub(super) fn start(c: &mut Checker<'_>, l: &Line<'_>) {
         };
     };
     if kind != ProxyKind::Defaults && name.is_empty() {
-        c.alert(l, "missing-name", format!("'{kwname}' expects an <id> argument"));
+        c.alert(
+            l,
+            "missing-name",
+            format!("'{kwname}' expects an <id> argument"),
+        );
         c.aborted = true;
         set_cur(c, None);
         return;
@@ -182,7 +186,11 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
         }
         "bind" => {
             if kind == ProxyKind::Defaults {
-                c.alert(l, "not-in-defaults", "'bind' not allowed in 'defaults' section.");
+                c.alert(
+                    l,
+                    "not-in-defaults",
+                    "'bind' not allowed in 'defaults' section.",
+                );
                 return;
             }
             if !kind.has_fe() {
@@ -197,7 +205,11 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
         }
         "server" | "default-server" | "server-template" => {
             if kind == ProxyKind::Defaults && kw != "default-server" {
-                c.alert_bracket(l, "not-in-defaults", format!("'{kw}' not allowed in 'defaults' section."));
+                c.alert_bracket(
+                    l,
+                    "not-in-defaults",
+                    format!("'{kw}' not allowed in 'defaults' section."),
+                );
                 return;
             }
             if !kind.has_be() {
@@ -214,14 +226,22 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
         "option" => option(c, l, kind, &pname),
         "acl" => {
             if kind == ProxyKind::Defaults {
-                c.alert(l, "not-in-defaults", not_in_defaults("acl", anon_defaults, true));
+                c.alert(
+                    l,
+                    "not-in-defaults",
+                    not_in_defaults("acl", anon_defaults, true),
+                );
                 return;
             }
             super::server::acl(c, l);
         }
         "use_backend" => {
             if kind == ProxyKind::Defaults {
-                c.alert(l, "not-in-defaults", "'use_backend' not allowed in 'defaults' section.");
+                c.alert(
+                    l,
+                    "not-in-defaults",
+                    "'use_backend' not allowed in 'defaults' section.",
+                );
                 return;
             }
             if !kind.has_fe() {
@@ -246,7 +266,11 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
                     return;
                 }
                 if let Err(e) = super::server::check_cond(c, &l.words[2..]) {
-                    c.alert(l, "bad-cond", format!("error detected while parsing switching rule : {e}."));
+                    c.alert(
+                        l,
+                        "bad-cond",
+                        format!("error detected while parsing switching rule : {e}."),
+                    );
                     return;
                 }
             }
@@ -265,7 +289,11 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
                 return;
             }
             if l.arg(1).is_empty() {
-                c.alert(l, "missing-arg", "'default_backend' expects a backend name.");
+                c.alert(
+                    l,
+                    "missing-arg",
+                    "'default_backend' expects a backend name.",
+                );
                 return;
             }
             let origin = l.origin();
@@ -321,7 +349,11 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
                 return;
             }
             if l.arg(1).is_empty() {
-                c.alert(l, "missing-arg", "'cookie' expects <cookie_name> as argument.");
+                c.alert(
+                    l,
+                    "missing-arg",
+                    "'cookie' expects <cookie_name> as argument.",
+                );
                 return;
             }
             let v = l.owned_from(1);
@@ -356,13 +388,21 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
         }
         "description" => {
             if kind == ProxyKind::Defaults {
-                c.alert_tight(l, "not-in-defaults", "'description' not allowed in 'defaults' section.");
+                c.alert_tight(
+                    l,
+                    "not-in-defaults",
+                    "'description' not allowed in 'defaults' section.",
+                );
             }
         }
         "stats" => super::server::stats(c, l, kind, &pname),
         "http-request" | "http-response" | "http-after-response" | "redirect" => {
             if kind == ProxyKind::Defaults && (anon_defaults || kw == "redirect") {
-                c.alert(l, "not-in-defaults", not_in_defaults(kw, anon_defaults, kw != "redirect"));
+                c.alert(
+                    l,
+                    "not-in-defaults",
+                    not_in_defaults(kw, anon_defaults, kw != "redirect"),
+                );
                 return;
             }
             super::server::http_rule(c, l, kind, &pname);
@@ -373,7 +413,11 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
         "capture" => {
             if kind == ProxyKind::Defaults {
                 let what = format!("capture {}", l.arg(1));
-                c.alert(l, "not-in-defaults", format!("'{what}' not allowed in 'defaults' section."));
+                c.alert(
+                    l,
+                    "not-in-defaults",
+                    format!("'{what}' not allowed in 'defaults' section."),
+                );
                 return;
             }
             if !kind.has_fe() {
@@ -382,8 +426,8 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
             }
             c.unsupported(l, "capture");
         }
-        "stick" | "stick-table" | "use-server" | "force-persist" | "ignore-persist"
-        | "monitor" | "dispatch" | "unique-id-format" | "unique-id-header"
+        "stick" | "stick-table" | "use-server" | "force-persist" | "ignore-persist" | "monitor"
+        | "dispatch" | "unique-id-format" | "unique-id-header"
             if kind == ProxyKind::Defaults =>
         {
             let what = if kw == "monitor" {
@@ -391,7 +435,11 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
             } else {
                 kw.to_string()
             };
-            c.alert(l, "not-in-defaults", format!("'{what}' not allowed in 'defaults' section."));
+            c.alert(
+                l,
+                "not-in-defaults",
+                format!("'{what}' not allowed in 'defaults' section."),
+            );
         }
         "errorfile" => super::server::errorfile(c, l),
         "http-check" => super::server::http_check(c, l),
@@ -405,7 +453,11 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
 fn generic(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pname: &str) {
     let kw = l.arg(0);
     match kw::proxy_keyword(kind, kw) {
-        kw::Known::Yes { supported, fe_only, be_only } => {
+        kw::Known::Yes {
+            supported,
+            fe_only,
+            be_only,
+        } => {
             if fe_only && !kind.has_fe() {
                 warn_nocap(c, l, kind, pname, "frontend");
                 return;
@@ -486,12 +538,23 @@ fn timeout(c: &mut Checker<'_>, l: &Line<'_>) {
     let ms = match units::parse_time_ms(v) {
         Ok(ms) => ms,
         Err(e) => {
-            c.alert(l, "bad-timeout", units::time_error_text(&e, v, &format!("timeout {name}")));
+            c.alert(
+                l,
+                "bad-timeout",
+                units::time_error_text(&e, v, &format!("timeout {name}")),
+            );
             return;
         }
     };
     if !l.arg(3).is_empty() {
-        c.alert(l, "bad-timeout", format!("'timeout {name}' : unexpected extra argument '{}'", l.arg(3)));
+        c.alert(
+            l,
+            "bad-timeout",
+            format!(
+                "'timeout {name}' : unexpected extra argument '{}'",
+                l.arg(3)
+            ),
+        );
         return;
     }
     if let Some(p) = c.cur_proxy() {
@@ -525,18 +588,30 @@ fn option(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pname: &str) {
     }
     let Some(def) = kw::option(name) else {
         let sugg = kw::suggest_option(name);
-        c.alert_suggest(l, "unknown-option", format!("unknown option '{name}'."), sugg);
+        c.alert_suggest(
+            l,
+            "unknown-option",
+            format!("unknown option '{name}'."),
+            sugg,
+        );
         return;
     };
     if l.kwm == Kwm::No && !def.allows_no {
-        c.alert(l, "no-not-allowed", format!("'no option {name}' is not supported."));
+        c.alert(
+            l,
+            "no-not-allowed",
+            format!("'no option {name}' is not supported."),
+        );
         return;
     }
     if def.fe_only && !kind.has_fe() {
         c.warn(
             l,
             "ignored-no-cap",
-            format!("'option {name}' ignored because {} '{pname}' has no frontend capability.", kind.name()),
+            format!(
+                "'option {name}' ignored because {} '{pname}' has no frontend capability.",
+                kind.name()
+            ),
         );
         return;
     }
@@ -544,7 +619,10 @@ fn option(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pname: &str) {
         c.warn(
             l,
             "ignored-no-cap",
-            format!("'option {name}' ignored because {} '{pname}' has no backend capability.", kind.name()),
+            format!(
+                "'option {name}' ignored because {} '{pname}' has no backend capability.",
+                kind.name()
+            ),
         );
         return;
     }
@@ -570,20 +648,11 @@ fn option(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pname: &str) {
             }
         }
     }
-    // `option httplog` in a TCP proxy falls back to tcplog (warning, at parse time).
-    let mode = c.cur_proxy().map(|p| p.mode).unwrap_or(Mode::Tcp);
-    if (name == "httplog" || name == "httpslog") && mode != Mode::Http && kind != ProxyKind::Defaults && val {
-        c.warn(
-            l,
-            "needs-http",
-            format!(
-                "'option {name}' not usable with {} '{pname}' (needs 'mode http'). Falling back to 'option tcplog'.",
-                kind.name()
-            ),
-        );
+    if val && matches!(name, "httplog" | "httpslog" | "tcplog") {
+        let origin = l.origin();
         if let Some(p) = c.cur_proxy() {
-            p.options.remove(name);
-            p.options.insert("tcplog".into(), true);
+            p.has_log_format = true;
+            p.httplog_origin = (name != "tcplog").then_some(origin);
         }
     }
 }

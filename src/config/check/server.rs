@@ -58,7 +58,11 @@ pub(super) fn bind(c: &mut Checker<'_>, l: &Line<'_>, pname: &str, kind: ProxyKi
         };
         let nargs = def.args as usize;
         if nargs > 0 && l.arg(i + 1).is_empty() {
-            c.alert(l, "missing-arg", format!("{prefix} : '{k}' : missing value"));
+            c.alert(
+                l,
+                "missing-arg",
+                format!("{prefix} : '{k}' : missing value"),
+            );
             return;
         }
         let args: Vec<String> = l.words[i + 1..(i + 1 + nargs).min(l.words.len())]
@@ -147,7 +151,10 @@ pub(super) fn server(c: &mut Checker<'_>, l: &Line<'_>, pname: &str, kind: Proxy
         }
     }
     // Inherit default-server settings (they are plain keyword/args pairs).
-    let defaults = c.cur_proxy().map(|p| p.default_server.clone()).unwrap_or_default();
+    let defaults = c
+        .cur_proxy()
+        .map(|p| p.default_server.clone())
+        .unwrap_or_default();
     let mut opts: Vec<(String, Vec<String>)> = if kwd == "default-server" {
         Vec::new()
     } else {
@@ -175,7 +182,11 @@ pub(super) fn server(c: &mut Checker<'_>, l: &Line<'_>, pname: &str, kind: Proxy
         }
         let nargs = def.args as usize;
         if nargs > 0 && l.words.len() <= i + nargs {
-            c.alert_bracket(l, "missing-arg", format!("{who} : '{k}' expects an argument."));
+            let msg = match kw::check_server_option(k, &[], name, c) {
+                Err(e) => e,
+                Ok(()) => format!("'{k}' expects an argument."),
+            };
+            c.alert_bracket(l, "missing-arg", format!("{who} : {msg}"));
             return;
         }
         let args: Vec<String> = l.words[i + 1..i + 1 + nargs]
@@ -236,7 +247,11 @@ pub(super) fn acl(c: &mut Checker<'_>, l: &Line<'_>) {
         return;
     }
     if let Err(e) = kw::parse_acl(&l.words[2..], c) {
-        c.alert(l, "bad-acl", format!("error detected while parsing ACL '{name}' : {e}."));
+        c.alert(
+            l,
+            "bad-acl",
+            format!("error detected while parsing ACL '{name}' : {e}."),
+        );
         return;
     }
     let origin = l.origin();
@@ -258,14 +273,22 @@ pub(super) fn stats(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pname: &
     match sub {
         "admin" | "http-request" => {
             if kind == ProxyKind::Defaults {
-                c.alert(l, "not-in-defaults", format!("'stats {sub}' not allowed in 'defaults' section."));
+                c.alert(
+                    l,
+                    "not-in-defaults",
+                    format!("'stats {sub}' not allowed in 'defaults' section."),
+                );
                 return;
             }
         }
         "enable" | "uri" | "realm" | "auth" | "scope" | "hide-version" | "refresh"
         | "show-legends" | "show-node" | "show-desc" | "show-modules" | "bind-process" => {}
         "socket" | "timeout" | "maxconn" => {
-            c.alert(l, "stats-global-only", format!("'stats {sub}' is only supported in 'global' section."));
+            c.alert(
+                l,
+                "stats-global-only",
+                format!("'stats {sub}' is only supported in 'global' section."),
+            );
             return;
         }
         _ => {
@@ -294,11 +317,18 @@ pub(super) fn http_rule(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pnam
                 c.aborted = true;
             }
             kw::RuleError::Parse(msg) => {
-                let what = if kind == ProxyKind::Defaults { "defaults" } else { kind.name() };
+                let what = if kind == ProxyKind::Defaults {
+                    "defaults"
+                } else {
+                    kind.name()
+                };
                 c.alert(
                     l,
                     "bad-rule",
-                    format!("error detected in {what} '{pname}' while parsing '{kwd} {}' rule : {msg}", l.arg(1)),
+                    format!(
+                        "error detected in {what} '{pname}' while parsing '{kwd} {}' rule : {msg}",
+                        l.arg(1)
+                    ),
                 );
                 c.aborted = true;
             }
@@ -314,7 +344,13 @@ pub(super) fn http_rule(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pnam
 }
 
 /// `tcp-request ...` / `tcp-response ...`.
-pub(super) fn tcp_rule(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pname: &str, anon: bool) {
+pub(super) fn tcp_rule(
+    c: &mut Checker<'_>,
+    l: &Line<'_>,
+    kind: ProxyKind,
+    pname: &str,
+    anon: bool,
+) {
     let kwd = l.arg(0);
     let stage = l.arg(1);
     if kwd == "tcp-request" {
@@ -323,7 +359,10 @@ pub(super) fn tcp_rule(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pname
                 c.alert(
                     l,
                     "not-frontend",
-                    format!("{kwd} {stage} is not allowed because {} {pname} is not a frontend", kind.name()),
+                    format!(
+                        "{kwd} {stage} is not allowed because {} {pname} is not a frontend",
+                        kind.name()
+                    ),
                 );
                 return;
             }
@@ -341,12 +380,19 @@ pub(super) fn tcp_rule(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pname
         c.alert(
             l,
             "bad-tcp-rule",
-            format!("'{kwd}' expects 'inspect-delay' or 'content' in {} '{pname}' (got '{stage}')", kind.name()),
+            format!(
+                "'{kwd}' expects 'inspect-delay' or 'content' in {} '{pname}' (got '{stage}')",
+                kind.name()
+            ),
         );
         return;
     }
     if anon && stage != "inspect-delay" {
-        c.alert(l, "not-in-defaults", format!("{kwd} {stage} is not allowed in anonymous 'defaults' sections"));
+        c.alert(
+            l,
+            "not-in-defaults",
+            format!("{kwd} {stage} is not allowed in anonymous 'defaults' sections"),
+        );
         return;
     }
     if let Err(e) = kw::check_tcp_rule(l, c) {
@@ -363,7 +409,11 @@ pub(super) fn tcp_rule(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pname
 /// `errorfile <code> <file>`.
 pub(super) fn errorfile(c: &mut Checker<'_>, l: &Line<'_>) {
     if l.arg(1).is_empty() || l.arg(2).is_empty() {
-        c.alert(l, "missing-arg", "errorfile : <code> and <file> are expected.");
+        c.alert(
+            l,
+            "missing-arg",
+            "errorfile : <code> and <file> are expected.",
+        );
         return;
     }
     if let Err(e) = kw::load_errorfile(l.arg(1), l.arg(2), c) {
@@ -397,16 +447,13 @@ pub(super) fn tcp_check(c: &mut Checker<'_>, l: &Line<'_>) {
     match sub {
         "send" | "send-lf" | "send-binary" | "send-binary-lf" => {
             let arg = l.arg(2);
-            let (is_string, what) = match arg {
-                "string" => (true, "string"),
-                "binary" => (true, "binary"),
-                "lf-string" | "lf-binary" => (true, arg),
-                _ => (false, ""),
+            let what = if sub.contains("binary") { "binary" } else { "string" };
+            let value = match arg {
+                "string" | "binary" | "lf-string" | "lf-binary" => l.arg(3),
+                a => a,
             };
-            if is_string && l.arg(3).is_empty() {
+            if value.is_empty() {
                 c.alert(l, "bad-tcp-check", format!("'tcp-check {sub}' : '{what}' expects a send as argument."));
-            } else if !is_string && arg.is_empty() {
-                c.alert(l, "bad-tcp-check", format!("'tcp-check {sub}' expects a string as argument."));
             }
         }
         "expect" => {

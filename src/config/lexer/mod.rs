@@ -21,13 +21,26 @@ pub struct Word {
 /// What went wrong while tokenizing, with the 1-based position HAProxy reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LexError {
-    UnmatchedQuote { pos: usize },
-    UnmatchedBrace { pos: usize },
-    BadVarName { pos: usize },
-    BadHex { pos: usize },
-    BadWordExpand { pos: usize },
+    UnmatchedQuote {
+        pos: usize,
+    },
+    UnmatchedBrace {
+        pos: usize,
+    },
+    BadVarName {
+        pos: usize,
+    },
+    BadHex {
+        pos: usize,
+    },
+    BadWordExpand {
+        pos: usize,
+    },
     /// `word` is the 64th word, `pos` its 1-based offset in the output buffer.
-    TooManyWords { pos: usize, word: String },
+    TooManyWords {
+        pos: usize,
+        word: String,
+    },
 }
 
 impl LexError {
@@ -249,8 +262,13 @@ pub fn tokenize(
             }
             let name = String::from_utf8_lossy(&line[name_start..i]).into_owned();
             let mut value = getenv(&name);
-            if name.starts_with('.') && value.is_none() && !matches!(name.as_str(), ".LINE" | ".FILE" | ".SECTION") {
-                return Err(LexError::BadVarName { pos: name_start + 1 });
+            if name.starts_with('.')
+                && value.is_none()
+                && !matches!(name.as_str(), ".LINE" | ".FILE" | ".SECTION")
+            {
+                return Err(LexError::BadVarName {
+                    pos: name_start + 1,
+                });
             }
             let mut word_expand = false;
             if at(i) == b'[' && brace.is_some() {
@@ -311,9 +329,7 @@ pub fn tokenize(
         finish_word(&mut words, &mut out, word_col);
     }
     if squote || dquote {
-        return Err(LexError::UnmatchedQuote {
-            pos: quote_pos + 1,
-        });
+        return Err(LexError::UnmatchedQuote { pos: quote_pos + 1 });
     }
     if words.len() > MAX_LINE_ARGS || too_many.is_some() {
         let (pos, word) = too_many.unwrap_or_else(|| {

@@ -27,8 +27,14 @@ fn quoting_and_escapes() {
 
 #[test]
 fn env_expansion_only_in_double_quotes() {
-    assert_eq!(words(r#"m $FOO "$FOO" '$FOO' "${FOO}x""#), ["m", "$FOO", "abc", "$FOO", "abcx"]);
-    assert_eq!(words(r#"m "${NOPE-def}" "${FOO-def}""#), ["m", "def", "abc"]);
+    assert_eq!(
+        words(r#"m $FOO "$FOO" '$FOO' "${FOO}x""#),
+        ["m", "$FOO", "abc", "$FOO", "abcx"]
+    );
+    assert_eq!(
+        words(r#"m "${NOPE-def}" "${FOO-def}""#),
+        ["m", "def", "abc"]
+    );
     assert_eq!(words(r#"m "${SP[*]}" z"#), ["m", "a", "b", "c", "z"]);
     // An empty expansion in the last word makes the word disappear...
     assert_eq!(words(r#"set-header X "$NOPE""#), ["set-header", "X"]);
@@ -56,12 +62,18 @@ fn errors_and_positions() {
 
 #[test]
 fn too_many_words() {
-    let line: String = (1..=70).map(|i| i.to_string()).collect::<Vec<_>>().join(" ");
+    let line: String = (1..=70)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
     match tokenize(line.as_bytes(), &|_| None) {
         Err(LexError::TooManyWords { word, .. }) => assert_eq!(word, "64"),
         other => panic!("unexpected {other:?}"),
     }
-    let ok: String = (1..=64).map(|i| i.to_string()).collect::<Vec<_>>().join(" ");
+    let ok: String = (1..=64)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
     assert_eq!(tokenize(ok.as_bytes(), &|_| None).map(|w| w.len()), Ok(64));
 }
 

@@ -7,7 +7,9 @@
 //! Must not decide when an error happens.
 
 /// The reason phrase HAProxy puts on a status line it builds.
+#[allow(clippy::match_overlapping_arm)]
 pub fn reason(status: u16) -> &'static str {
+    // Exact codes first, then the class fallbacks (HAProxy's order).
     match status {
         100 => "Continue",
         101 => "Switching Protocols",
@@ -97,20 +99,35 @@ fn page_text(status: u16) -> Option<(&'static str, &'static str)> {
             "Method Not Allowed",
             "A request was made of a resource using a request method not supported by that resource",
         ),
-        408 => ("Request Time-out", "Your browser didn't send a complete request in time."),
+        408 => (
+            "Request Time-out",
+            "Your browser didn't send a complete request in time.",
+        ),
         410 => (
             "Gone",
             "The resource is no longer available and will not be available again.",
         ),
-        421 => ("Misdirected Request", "Request sent to a non-authoritative server."),
+        421 => (
+            "Misdirected Request",
+            "Request sent to a non-authoritative server.",
+        ),
         425 => ("Too Early", "Your browser sent early data."),
         429 => (
             "Too Many Requests",
             "You have sent too many requests in a given amount of time.",
         ),
-        500 => ("Internal Server Error", "An internal server error occurred."),
-        502 => ("Bad Gateway", "The server returned an invalid or incomplete response."),
-        503 => ("Service Unavailable", "No server is available to handle this request."),
+        500 => (
+            "Internal Server Error",
+            "An internal server error occurred.",
+        ),
+        502 => (
+            "Bad Gateway",
+            "The server returned an invalid or incomplete response.",
+        ),
+        503 => (
+            "Service Unavailable",
+            "No server is available to handle this request.",
+        ),
         504 => ("Gateway Time-out", "The server didn't respond in time."),
         _ => return None,
     })

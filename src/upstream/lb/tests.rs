@@ -8,7 +8,13 @@ fn srv(name: &str, weight: u32, backup: bool) -> Arc<ServerState> {
 
 fn names(b: &Balancer, n: usize) -> Vec<String> {
     let src = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    (0..n).map(|_| b.pick(src, None).map(|s| s.name.clone()).unwrap_or_default()).collect()
+    (0..n)
+        .map(|_| {
+            b.pick(src, None)
+                .map(|s| s.name.clone())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 #[test]
@@ -26,7 +32,12 @@ fn weighted_schedule_is_smooth() {
 
 #[test]
 fn down_servers_are_skipped_and_backups_wait() {
-    let s = vec![srv("a", 1, false), srv("b", 1, false), srv("bk1", 1, true), srv("bk2", 1, true)];
+    let s = vec![
+        srv("a", 1, false),
+        srv("b", 1, false),
+        srv("bk1", 1, true),
+        srv("bk2", 1, true),
+    ];
     let b = Balancer::new(Algo::RoundRobin, &s, false);
     s[0].set_up(false);
     assert_eq!(names(&b, 2), ["b", "b"]);
@@ -65,7 +76,10 @@ fn source_is_stable_and_uses_full_hash() {
     let ip = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7));
     let want = (full_hash(u32::from(Ipv4Addr::new(10, 0, 0, 7))) % 3) as usize;
     for _ in 0..4 {
-        assert_eq!(b.pick(ip, None).map(|s| s.name.clone()), Some(s[want].name.clone()));
+        assert_eq!(
+            b.pick(ip, None).map(|s| s.name.clone()),
+            Some(s[want].name.clone())
+        );
     }
 }
 
@@ -74,5 +88,8 @@ fn redispatch_avoids_the_failed_server() {
     let s = vec![srv("a", 1, false), srv("b", 1, false)];
     let b = Balancer::new(Algo::First, &s, false);
     let src = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    assert_eq!(b.pick(src, Some(&s[0])).map(|s| s.name.clone()), Some("b".into()));
+    assert_eq!(
+        b.pick(src, Some(&s[0])).map(|s| s.name.clone()),
+        Some("b".into())
+    );
 }

@@ -1,0 +1,102 @@
+//! Client sessions: one task per accepted connection.
+//!
+//! Owns: the compiled per-frontend configuration ([`Frontend`], [`Route`],
+//! built by [`build`]), and the dispatch to the TCP ([`tcp`]) or HTTP/1.1
+//! ([`http`]) engine, with ACLs ([`acl`]), sample fetches ([`fetch`]),
+//! log-format strings ([`fmt`]) and rules ([`rules`]). Must not accept
+//! connections (that is [`crate::listener`]) nor pick servers (that is
+//! [`crate::upstream`]).
+
+pub mod acl;
+pub mod build;
+pub mod fetch;
+pub mod fmt;
+pub mod http;
+pub mod rules;
+pub mod tcp;
+
+use crate::config::ir::{Bind, Mode};
+use crate::runtime::drain::Drain;
+use crate::upstream::Backend;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// Addresses of an accepted connection (absent for unix sockets).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientInfo {
+    pub src: Option<SocketAddr>,
+    pub dst: Option<SocketAddr>,
+}
+
+/// `option forwardfor` as configured.
+#[derive(Debug, Clone)]
+pub struct ForwardFor {
+    pub header: String,
+    pub if_none: bool,
+    pub except: Option<acl::Cond>,
+}
+
+/// A backend as a frontend reaches it: the upstream plus its HTTP rules.
+#[derive(Debug)]
+pub struct Route {
+    pub be: Arc<Backend>,
+    /// The backend's own `http-request` rules (empty for a `listen`, whose
+    /// rules already ran in its frontend role).
+    pub req_rules: Vec<rules::Rule>,
+    pub resp_rules: Vec<rules::Rule>,
+    pub forwardfor: Option<ForwardFor>,
+    pub server_close: bool,
+    pub httpclose: bool,
+    pub tunnel_timeout: Option<Duration>,
+}
+
+/// A `use_backend` rule.
+#[derive(Debug)]
+pub struct Switch {
+    pub cond: Option<acl::Cond>,
+    pub route: Arc<Route>,
+}
+
+/// A frontend (or the frontend side of a `listen`).
+#[derive(Debug)]
+pub struct Frontend {
+    pub name: String,
+    pub mode: Mode,
+    pub maxconn: u32,
+    pub binds: Vec<Bind>,
+    pub client_timeout: Option<Duration>,
+    pub http_request_timeout: Option<Duration>,
+    pub keep_alive_timeout: Option<Duration>,
+    pub req_rules: Vec<rules::Rule>,
+    /// Frontend `http-response` rules (run after the backend's).
+    pub resp_rules: Vec<rules::Rule>,
+    pub switching: Vec<Switch>,
+    pub default: Option<Arc<Route>>,
+    pub forwardfor: Option<ForwardFor>,
+    pub server_close: bool,
+    pub httpclose: bool,
+}
+
+impl Frontend {
+    /// The backend chosen by the switching rules for this context.
+    pub fn route(&self, ctx: &fetch::Ctx<'_>) -> Option<&Arc<Route>> {
+        self.switching
+            .iter()
+            .find(|s| acl::holds(&s.cond, ctx))
+            .map(|s| &s.route)
+            .or(self.default.as_ref())
+    }
+}
+
+/// Serves one accepted connection to completion.
+pub async fn serve<S>(io: S, info: ClientInfo, fe: Arc<Frontend>, drain: Arc<Drain>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    match fe.mode {
+        Mode::Http => http::serve(io, info, fe, drain).await,
+        _ => tcp::serve(io, info, fe).await,
+    }
+}

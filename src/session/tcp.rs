@@ -1,0 +1,93 @@
+//! `mode tcp` sessions: pick a backend, connect, copy bytes both ways.
+//!
+//! Owns: the bidirectional copy with HAProxy's inactivity timeouts
+//! (`timeout client` while waiting on the client, `timeout server` on the
+//! server, `timeout tunnel` replacing both when set) and half-close
+//! propagation. Must not look inside the bytes.
+
+use super::{ClientInfo, Frontend};
+use crate::upstream::connect::connect;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+pub async fn serve<S>(io: S, info: ClientInfo, fe: Arc<Frontend>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let conn = super::rules::Conn {
+        src: info.src,
+        dst: info.dst,
+    };
+    let ctx = conn.ctx(None, None);
+    let Some(route) = fe.route(&ctx).cloned() else {
+        return;
+    };
+    let src_ip = info
+        .src
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let Ok(server) = connect(&route.be, src_ip).await else {
+        return;
+    };
+    let (ct, st) = match route.tunnel_timeout {
+        Some(t) => (Some(t), Some(t)),
+        None => (fe.client_timeout, route.be.server_timeout),
+    };
+    let _guard = server.guard;
+    tunnel(io, server.stream, ct, st).await;
+}
+
+/// Copies both ways until both sides are done or one side is idle for
+/// longer than its timeout with no traffic in the other direction either.
+pub async fn tunnel<A, B>(a: A, b: B, a_timeout: Option<Duration>, b_timeout: Option<Duration>)
+where
+    A: AsyncRead + AsyncWrite + Unpin,
+    B: AsyncRead + AsyncWrite + Unpin,
+{
+    let start = Instant::now();
+    let last = AtomicU64::new(0);
+    let (ar, aw) = tokio::io::split(a);
+    let (br, bw) = tokio::io::split(b);
+    let up = pipe(ar, bw, a_timeout, &last, start);
+    let down = pipe(br, aw, b_timeout, &last, start);
+    let _ = tokio::try_join!(up, down);
+}
+
+async fn pipe<R, W>(
+    mut r: R,
+    mut w: W,
+    idle: Option<Duration>,
+    last: &AtomicU64,
+    start: Instant,
+) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut buf = vec![0u8; 16384];
+    loop {
+        let n = match idle {
+            None => r.read(&mut buf).await?,
+            Some(t) => loop {
+                match tokio::time::timeout(t, r.read(&mut buf)).await {
+                    Ok(res) => break res?,
+                    Err(_) => {
+                        let since =
+                            start.elapsed().as_millis() as u64 - last.load(Ordering::Relaxed);
+                        if since >= t.as_millis() as u64 {
+                            return Err(std::io::ErrorKind::TimedOut.into());
+                        }
+                    }
+                }
+            },
+        };
+        if n == 0 {
+            let _ = w.shutdown().await;
+            return Ok(());
+        }
+        last.store(start.elapsed().as_millis() as u64, Ordering::Relaxed);
+        w.write_all(&buf[..n]).await?;
+    }
+}
