@@ -37,8 +37,11 @@ pub fn dump(class: &str) -> String {
         "cli" => dump_cli(),
         "flt" => dump_flt(),
         "svc" => dump_svc(),
+        "acl" => super::samples::dump_acl(),
+        "cnv" => super::samples::dump_cnv(),
+        "smp" => super::samples::dump_smp(),
         "help" => help(),
-        "all" => [dump_cfg(), dump_cli(), dump_flt(), dump_svc()].concat(),
+        "all" => dump_classes("all"),
         _ => String::new(),
     }
 }
