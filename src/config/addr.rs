@@ -252,6 +252,9 @@ const AF_INET6_NUM: i32 = 10;
 /// HAProxy's `AF_CUST_SOCKPAIR` (`AF_MAX + 2`, glibc `AF_MAX` = 46).
 const AF_CUST_SOCKPAIR_NUM: i32 = 48;
 
+/// (prefix, family, `Some((sock_dgram, ctrl_dgram))` when the prefix forces it)
+type Prefix = (&'static str, Kind, Option<(bool, bool)>);
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Unspec,
@@ -308,8 +311,7 @@ fn parse_inner(text: &str, opts: &AddrOpts) -> Result<ParsedAddr, String> {
         s = r;
         (sock_dgram, ctrl_dgram) = (true, true);
     }
-    // (prefix, family, Some(sock_dgram, ctrl_dgram) when the prefix forces it)
-    const PREFIXES: &[(&str, Kind, Option<(bool, bool)>)] = &[
+    const PREFIXES: &[Prefix] = &[
         ("unix@", Kind::Unix, None),
         ("uxdg@", Kind::Unix, Some((true, true))),
         ("uxst@", Kind::Unix, Some((false, false))),
@@ -376,7 +378,7 @@ fn parse_inner(text: &str, opts: &AddrOpts) -> Result<ParsedAddr, String> {
                     Err(e) => return Err(format!("cannot use file descriptor '{fd}' : {e}.\n")),
                 };
                 match sock_type(fd) {
-                    Some(t) if (t == libc::SOCK_STREAM) == !sock_dgram => {}
+                    Some(t) if (t == libc::SOCK_STREAM) != sock_dgram => {}
                     _ => {
                         return Err(format!(
                             "socket on file descriptor '{fd}' is of the wrong type.\n"

@@ -300,9 +300,9 @@ pub fn check_crt_list(path: &str) -> Result<CrtList, String> {
         )
     })?;
     let mut out = CrtList::default();
-    let mut lines = data.split_inclusive(|&c| c == b'\n').peekable();
+    let lines = data.split_inclusive(|&c| c == b'\n');
     let mut linenum = 0;
-    while let Some(raw) = lines.next() {
+    for raw in lines {
         linenum += 1;
         let perr = |m: &str| format!("'crt-list' : parsing [{path}:{linenum}]: {m}");
         if raw.len() >= 65535 && raw.last() != Some(&b'\n') {

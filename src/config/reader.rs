@@ -519,3 +519,74 @@ pub const SECTION_KEYWORDS: &[&str] = &[
 pub fn is_section_keyword(w: &str) -> bool {
     SECTION_KEYWORDS.contains(&w)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ast::Stmt;
+    use proptest::prelude::*;
+
+    fn read(text: &[u8]) -> Ast {
+        let f = SourceFile {
+            name: "t.cfg".into(),
+            content: text.to_vec(),
+        };
+        read_all(&[f], &|_| None)
+    }
+
+    fn lines(a: &Ast) -> Vec<(Vec<String>, Kwm)> {
+        a.stmts
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Line { words, kwm, .. } => {
+                    Some((words.iter().map(|w| w.text.clone()).collect(), *kwm))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn conditional_blocks() {
+        let a = read(b".if 1\nglobal\n.elif 1\nfrontend x\n.else\nbackend y\n.endif\n");
+        assert_eq!(lines(&a), vec![(vec!["global".to_string()], Kwm::Std)]);
+        let a = read(b".if 0\n .if 1\n  a\n .endif\n.else\n b\n.endif\n");
+        assert_eq!(lines(&a), vec![(vec!["b".to_string()], Kwm::Std)]);
+    }
+
+    #[test]
+    fn missing_lf_and_modifiers() {
+        let a = read(b"defaults\n  no option httplog");
+        assert_eq!(lines(&a)[1], (vec!["option".into(), "httplog".into()], Kwm::No));
+        assert!(a.stmts.iter().any(|s| matches!(s, Stmt::Diag { diag, .. }
+            if diag.text.contains("Missing LF on last line, file might have been truncated at position 20."))));
+    }
+
+    proptest! {
+        /// Arbitrary bytes never panic or hang the reader.
+        #[test]
+        fn arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = read(&bytes);
+        }
+
+        /// Printing the AST and reading it again gives the same statements.
+        #[test]
+        fn print_then_read_is_identity(
+            text in proptest::collection::vec(
+                prop_oneof![
+                    Just("global".to_string()),
+                    Just("  no option httplog".to_string()),
+                    "[ -~]{0,40}",
+                    "\"[a-z \\\\$]{0,10}\" [a-z#]{0,5}",
+                ],
+                0..20,
+            )
+        ) {
+            let src = text.join("\n") + "\n";
+            let a = read(src.as_bytes());
+            let printed = a.to_config_text();
+            let b = read(printed.as_bytes());
+            prop_assert_eq!(lines(&a), lines(&b));
+        }
+    }
+}
