@@ -48,15 +48,27 @@ const VALID: &str = "defaults\n  mode http\n  timeout client 1s\n  timeout serve
 #[test]
 fn check_valid_prints_valid_and_exits_0() {
     let c = cfg(VALID);
-    let out = bin().arg("-c").arg("-f").arg(&c.path).output().expect("run");
+    let out = bin()
+        .arg("-c")
+        .arg("-f")
+        .arg(&c.path)
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "Configuration file is valid\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Configuration file is valid\n"
+    );
 }
 
 #[test]
 fn check_quiet_silences_everything() {
     let c = cfg("frontend fe\n  frobnicate\n");
-    let out = bin().args(["-c", "-q", "-f"]).arg(&c.path).output().expect("run");
+    let out = bin()
+        .args(["-c", "-q", "-f"])
+        .arg(&c.path)
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty() && out.stderr.is_empty());
 }
@@ -97,21 +109,40 @@ fn dump_config_shows_inherited_defaults() {
 #[test]
 fn unsupported_keyword_is_a_notice_in_check_and_refused_at_start() {
     let c = cfg(&format!("{VALID}  option httpchk GET /\n"));
-    let out = bin().arg("-c").arg("-f").arg(&c.path).output().expect("run");
+    let out = bin()
+        .arg("-c")
+        .arg("-f")
+        .arg(&c.path)
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(0), "verdict must stay HAProxy's");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("[NOTICE]") && err.contains("'option httpchk'"), "{err}");
-    let out = bin().arg("-db").arg("-f").arg(&c.path).output().expect("run");
+    assert!(
+        err.contains("[NOTICE]") && err.contains("'option httpchk'"),
+        "{err}"
+    );
+    let out = bin()
+        .arg("-db")
+        .arg("-f")
+        .arg(&c.path)
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("option httpchk") && err.contains(":11]"), "{err}");
+    assert!(
+        err.contains("option httpchk") && err.contains(":11]"),
+        "{err}"
+    );
 }
 
 #[test]
 fn dk_help_and_cfg() {
     let out = bin().arg("-dKcfg").output().expect("run");
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("# List of registered configuration keywords:"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with("# List of registered configuration keywords:")
+    );
 }
 
 #[test]

@@ -49,7 +49,7 @@ fn roundrobin_rotates_in_declaration_order() {
 }
 
 #[test]
-#[ignore = "grammar registry still marks server backup/disabled, option redispatch/forwardfor unsupported; the engine implements them"]
+
 fn backup_serves_only_when_actives_are_down_and_503_when_all_are() {
     let bk = Backend::start("bk", Behaviour::Http);
     let act = Backend::start("act", Behaviour::Http);
@@ -86,7 +86,7 @@ fn backup_serves_only_when_actives_are_down_and_503_when_all_are() {
 }
 
 #[test]
-#[ignore = "grammar registry still marks server backup/disabled, option redispatch/forwardfor unsupported; the engine implements them"]
+
 fn refused_connection_redispatches_or_gives_503() {
     let ok = Backend::start("ok", Behaviour::Http);
     let dead = dead_port();
@@ -171,7 +171,7 @@ fn incomplete_request_times_out_with_408() {
 }
 
 #[test]
-#[ignore = "grammar registry still marks server backup/disabled, option redispatch/forwardfor unsupported; the engine implements them"]
+
 fn rules_deny_return_redirect_and_headers() {
     let s = Backend::start("s", Behaviour::Http);
     let cfg = format!(

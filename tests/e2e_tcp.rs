@@ -46,7 +46,7 @@ fn tcp_roundrobin_and_echo() {
 }
 
 #[test]
-#[ignore = "grammar registry still marks option redispatch unsupported; the engine implements it"]
+
 fn tcp_redispatch_after_refused_connection() {
     let ok = Backend::start("ok", Behaviour::Name);
     let cfg = format!(

@@ -159,7 +159,8 @@ fn read_file(idx: usize, f: &SourceFile, getenv: GetEnv<'_>, out: &mut Vec<Stmt>
                 continue;
             }
         };
-        if words.is_empty() {
+        // HAProxy skips a line whose first word is empty (`"" x` included).
+        if words.first().is_none_or(|w| w.text.is_empty()) {
             continue;
         }
         let first = words[0].text.clone();
@@ -557,7 +558,10 @@ mod tests {
     #[test]
     fn missing_lf_and_modifiers() {
         let a = read(b"defaults\n  no option httplog");
-        assert_eq!(lines(&a)[1], (vec!["option".into(), "httplog".into()], Kwm::No));
+        assert_eq!(
+            lines(&a)[1],
+            (vec!["option".into(), "httplog".into()], Kwm::No)
+        );
         assert!(a.stmts.iter().any(|s| matches!(s, Stmt::Diag { diag, .. }
             if diag.text.contains("Missing LF on last line, file might have been truncated at position 20."))));
     }

@@ -35,8 +35,10 @@ fn known_action(ruleset: &str, action: &str) -> bool {
     let has_paren = action.contains('(');
     action_list(ruleset).split(", ").any(|q| {
         let q = q.trim_matches('\'');
+        // `(*)` marks HAProxy's prefix-matched actions (`track-sc0`,
+        // `set-var(txn.x)`, `sc-inc-gpc0(1)`).
         match q.strip_suffix("(*)") {
-            Some(p) => p == base && has_paren,
+            Some(p) => action.starts_with(p) && (has_paren || action.len() > p.len()),
             None => q == action,
         }
     })
@@ -51,9 +53,14 @@ pub fn check_http_rule(
     let _ = getenv;
     let ruleset = words.first().copied().unwrap_or("");
     if ruleset == "redirect" {
-        return check_redirect(words, 1).map(|i| i);
+        return check_redirect(words, 1);
     }
     let action = words.get(1).copied().unwrap_or("");
+    // Lua actions are registered by `lua-load` scripts; the caller decides.
+    if action.starts_with("lua.") {
+        let cond_at = words.iter().position(|w| *w == "if" || *w == "unless");
+        return Ok(cond_at);
+    }
     if !known_action(ruleset, action) {
         let got = if action.is_empty() {
             "'' (missing argument)".to_string()
@@ -178,17 +185,22 @@ pub fn check_http_rule(
 }
 
 fn check_redirect(words: &[&str], start: usize) -> Result<Option<usize>, RuleError> {
-    let kind = words.get(start).copied().unwrap_or("");
-    if !matches!(kind, "prefix" | "location" | "scheme") {
+    let cond_at = words
+        .iter()
+        .skip(start)
+        .position(|w| *w == "if" || *w == "unless")
+        .map(|i| i + start);
+    let opts = &words[start.min(words.len())..cond_at.unwrap_or(words.len())];
+    // The type may come anywhere among the options (`code 302 location /x`).
+    if !opts
+        .iter()
+        .any(|w| matches!(*w, "prefix" | "location" | "scheme"))
+    {
         return Err(RuleError::Parse(
             "redirection type expected ('prefix', 'location', or 'scheme').".into(),
         ));
     }
-    let cond_at = words
-        .iter()
-        .skip(start)
-        .position(|w| *w == "if" || *w == "unless");
-    Ok(cond_at.map(|i| i + start))
+    Ok(cond_at)
 }
 
 fn check_regex(re: &str) -> Result<(), RuleError> {

@@ -329,11 +329,51 @@ pub fn acl_keywords() -> &'static [AclKeyword] {
 
 /// Looks up a fetch by exact (case-sensitive) name.
 pub fn fetch(name: &str) -> Option<&'static Fetch> {
+    if name.starts_with("lua.") {
+        return Some(lua_fetch());
+    }
     fetches().iter().find(|f| f.name == name)
+}
+
+/// `lua.*` fetches and converters are registered at run time by `lua-load`
+/// scripts; HAProxy only knows their names then. We accept any of them with
+/// up to five string arguments (Lua itself is unsupported, so a config
+/// using them is refused at start-up).
+fn lua_args() -> ArgSpec {
+    ArgSpec {
+        types: vec![ArgType::Str; 5],
+        min: 0,
+        text: "([string,string,string,string,string])".into(),
+    }
+}
+
+fn lua_fetch() -> &'static Fetch {
+    static F: OnceLock<Fetch> = OnceLock::new();
+    F.get_or_init(|| Fetch {
+        name: "lua.*".into(),
+        args: lua_args(),
+        out: SmpType::Str,
+        mask: [true; 22],
+        status: Status::Unsupported,
+    })
+}
+
+fn lua_converter() -> &'static Converter {
+    static C: OnceLock<Converter> = OnceLock::new();
+    C.get_or_init(|| Converter {
+        name: "lua.*".into(),
+        args: lua_args(),
+        input: SmpType::Any,
+        out: SmpType::Str,
+        status: Status::Unsupported,
+    })
 }
 
 /// Looks up a converter by exact (case-sensitive) name.
 pub fn converter(name: &str) -> Option<&'static Converter> {
+    if name.starts_with("lua.") {
+        return Some(lua_converter());
+    }
     converters().iter().find(|c| c.name == name)
 }
 

@@ -36,6 +36,10 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>) {
         origin: l.origin(),
         words: l.owned_from(0),
     });
+    if let Some(name) = kw::unsupported_keyword(crate::grammar::keywords::Section::Global, &l.words)
+    {
+        c.unsupported(l, name);
+    }
     if let Some(text) = kw::removed_global_keyword(l) {
         c.alert_raw(l, "removed-keyword", kw, text);
         return;
@@ -134,16 +138,10 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>) {
                         crate::config::source::os_reason(&e)
                     ),
                 );
-                return;
             }
-            c.unsupported(l, kw);
         }
         _ => match kw::global_keyword(kw) {
-            Some(supported) => {
-                if !supported {
-                    c.unsupported(l, kw);
-                }
-            }
+            Some(_) => {}
             None => {
                 let sugg = kw::suggest_global_keyword(kw);
                 c.alert_suggest(

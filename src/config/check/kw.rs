@@ -166,6 +166,10 @@ pub fn suggest_server_kw(k: &str) -> Option<&'static str> {
 
 pub fn check_balance(args: &[&str]) -> Result<(), String> {
     let a = args.first().copied().unwrap_or("");
+    if a.is_empty() {
+        // `balance` alone keeps the default (roundrobin).
+        return Ok(());
+    }
     let base = a.split('(').next().unwrap_or("");
     let ok = [
         "roundrobin",
@@ -379,4 +383,22 @@ pub fn parse_server_addr(text: &str) -> Result<SrvAddr, String> {
         ip: a.ip.map(|i| i.to_string()),
         port: a.has_port.then_some(a.port_low),
     })
+}
+
+/// The registry name of the keyword a line uses (`"stats socket"`,
+/// `"timeout client"`, `"acl"`) when our status for it is `unsupported`.
+pub fn unsupported_keyword(section: Section, words: &[&str]) -> Option<&'static str> {
+    let k = g::registry().keyword_for_words(section, words)?;
+    (k.status == Status::Unsupported).then_some(k.name)
+}
+
+pub fn unsupported_proxy_keyword(kind: ProxyKind, words: &[&str]) -> Option<&'static str> {
+    unsupported_keyword(proxy_section(kind), words)
+}
+
+/// Whether a rule action is implemented (`ruleset` like `"http-request"`).
+pub fn action_supported(ruleset: &str, action: &str) -> bool {
+    g::registry()
+        .action(ruleset, action)
+        .is_some_and(|a| supported(a.status))
 }

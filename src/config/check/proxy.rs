@@ -155,6 +155,12 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
         words: l.owned_from(0),
     });
 
+    // Every use of a keyword we do not implement is recorded (NOTICE in
+    // `-c`, refusal at start-up), whatever its handler does next.
+    if let Some(name) = kw::unsupported_proxy_keyword(kind, &l.words) {
+        c.unsupported(l, name);
+    }
+
     // Removed keywords first: HAProxy names their replacement.
     if let Some(text) = kw::removed_proxy_keyword(kind, l) {
         c.alert_raw(l, "removed-keyword", kw, text);
@@ -466,9 +472,7 @@ fn generic(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pname: &str) {
                 warn_nocap(c, l, kind, pname, "backend");
                 return;
             }
-            if !supported {
-                c.unsupported(l, kw);
-            }
+            let _ = supported; // recorded centrally in `line`
         }
         kw::Known::No => {
             let sugg = kw::suggest_proxy_keyword(kind, kw);

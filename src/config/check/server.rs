@@ -336,6 +336,9 @@ pub(super) fn http_rule(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pnam
         }
         return;
     }
+    if kwd != "redirect" && !kw::action_supported(kwd, l.arg(1)) {
+        c.unsupported(l, format!("{kwd} {}", l.arg(1)));
+    }
     let origin = l.origin();
     let words = l.owned_from(0);
     if let Some(p) = c.cur_proxy() {

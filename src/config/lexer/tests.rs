@@ -53,7 +53,7 @@ fn errors_and_positions() {
         "forbidden first char in environment variable name at position 11:\n  mode \"a$1b\"\n          ^"
     );
     let e = tokenize(br#"  bind "127.0.0.1:${P:-8090}""#, &env).unwrap_err();
-    assert_eq!(e, LexError::UnmatchedBrace { pos: 19 });
+    assert_eq!(e, LexError::UnmatchedBrace { pos: 20 });
     let e = tokenize(br#"x "never closed"#, &env).unwrap_err();
     assert_eq!(e, LexError::UnmatchedQuote { pos: 3 });
     let e = tokenize(br"mode a\x4zb", &env).unwrap_err();

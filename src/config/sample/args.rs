@@ -225,7 +225,9 @@ pub fn make_arg_list(text: &str, start: usize, spec: &ArgSpec) -> Result<ArgList
     let mut args = Vec::new();
     let mut raw = Vec::new();
     let mut pos = 0;
-    if nbarg > 0 && !(empty && spec.min == 0) {
+    // `fetch()` with only optional arguments is the same as `fetch`.
+    let no_args = !empty && spec.min == 0 && b.get(i) == Some(&b')');
+    if nbarg > 0 && !(empty && spec.min == 0) && !no_args {
         while pos < nbarg {
             let (w, j) = if empty {
                 (String::new(), i)
