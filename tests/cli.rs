@@ -2,7 +2,6 @@
 //! `--dump-config`, `-dK`, and the refusal to start with unimplemented
 //! keywords. Each test starts the real binary.
 
-use std::io::Write;
 use std::process::Command;
 
 fn bin() -> Command {

@@ -21,6 +21,7 @@ fn banner() -> String {
 }
 
 /// What `main` should do after parsing the command line.
+#[allow(clippy::large_enum_variant)] // built once per process
 pub enum Next {
     Exit(i32),
     /// Start the proxy with this checked configuration.
@@ -90,7 +91,8 @@ pub fn main(argv: Vec<String>) -> Next {
         return Next::Exit(1);
     }
     if let Some(dir) = &a.chdir {
-        if let Err(e) = std::env::set_current_dir(dir) {
+        let changed = std::env::set_current_dir(dir);
+        if let Err(e) = changed {
             eprintln!(
                 "[ALERT]    ({}) : Could not change to directory {dir} : {e}",
                 std::process::id()

@@ -21,10 +21,8 @@ const FORMATS: &[&str] = &[
 /// Checks the words after `log`. `in_global` selects the "missing" text.
 pub fn check_log_args(args: &[&str]) -> Result<(), String> {
     if args.first() == Some(&"global") {
-        if let Some(extra) = args.get(1) {
-            if !FACILITIES.contains(extra) {
-                return Err(format!("log : unknown log facility '{extra}'"));
-            }
+        if let Some(extra) = args.get(1).filter(|e| !FACILITIES.contains(e)) {
+            return Err(format!("log : unknown log facility '{extra}'"));
         }
         return Ok(());
     }

@@ -31,7 +31,6 @@ fn action_list(ruleset: &str) -> &'static str {
 /// Whether `action` is in HAProxy's list for `ruleset` (`(*)` entries match
 /// any `name(...)` form).
 fn known_action(ruleset: &str, action: &str) -> bool {
-    let base = action.split('(').next().unwrap_or(action);
     let has_paren = action.contains('(');
     action_list(ruleset).split(", ").any(|q| {
         let q = q.trim_matches('\'');
@@ -105,10 +104,8 @@ pub fn check_http_rule(
             check_regex(pre[0])?;
             check_log_format(pre[1])?;
         }
-        "del-header" => {
-            if pre.is_empty() {
-                return Err(RuleError::Parse("expects at least 1 argument.".into()));
-            }
+        "del-header" if pre.is_empty() => {
+            return Err(RuleError::Parse("expects at least 1 argument.".into()));
         }
         "set-path" | "set-pathq" | "set-query" | "set-uri" | "set-method" | "set-status"
         | "early-hint" | "set-log-level" | "set-nice" | "set-mark" | "set-tos" => {

@@ -313,6 +313,12 @@ pub struct Registry {
     cli: Vec<CliDef>,
     filters: Vec<FilterDef>,
     errors: Vec<String>,
+    /// section → exact name → index in `keywords`.
+    kw_exact: std::collections::HashMap<Section, std::collections::HashMap<&'static str, usize>>,
+    /// section → first word → first matching index in `keywords`.
+    kw_first: std::collections::HashMap<Section, std::collections::HashMap<&'static str, usize>>,
+    server_index: std::collections::HashMap<&'static str, usize>,
+    bind_index: std::collections::HashMap<&'static str, usize>,
 }
 
 pub(crate) const SECTIONS_TSV: &str = include_str!("../../grammar/sections.tsv");
@@ -519,7 +525,32 @@ impl Registry {
                 _ => r.errors.push(format!("{file}:{n}: bad row")),
             }
         }
+        r.build_indexes();
         r
+    }
+
+    /// Hash indexes so that lookups cost O(1) per configuration line.
+    fn build_indexes(&mut self) {
+        for (i, k) in self.keywords.iter().enumerate() {
+            self.kw_exact
+                .entry(k.section)
+                .or_default()
+                .entry(k.name)
+                .or_insert(i);
+            self.kw_first
+                .entry(k.section)
+                .or_default()
+                .entry(k.first_word())
+                .or_insert(i);
+        }
+        for (i, k) in self.server.iter().enumerate() {
+            self.server_index.entry(k.name).or_insert(i);
+        }
+        for (i, k) in self.bind.iter().enumerate() {
+            if !k.crt_list_only {
+                self.bind_index.entry(k.name).or_insert(i);
+            }
+        }
     }
 
     /// Rows that failed to parse (empty for the committed data; a test checks it).
@@ -535,19 +566,24 @@ impl Registry {
     /// A keyword of `section`: exact (possibly multi-word) name first, else the
     /// first row whose first word is `name` (`"timeout"` finds `"timeout client"`).
     pub fn keyword(&self, section: Section, name: &str) -> Option<&Keyword> {
-        let mut it = self.keywords.iter().filter(|k| k.section == section);
-        it.clone()
-            .find(|k| k.name == name)
-            .or_else(|| it.find(|k| k.first_word() == name))
+        let exact = self.kw_exact.get(&section).and_then(|m| m.get(name));
+        exact
+            .or_else(|| self.kw_first.get(&section).and_then(|m| m.get(name)))
+            .and_then(|&i| self.keywords.get(i))
     }
 
     /// The most specific keyword of `section` matching the leading `words` of a line.
     pub fn keyword_for_words(&self, section: Section, words: &[&str]) -> Option<&Keyword> {
         (1..=words.len().min(3)).rev().find_map(|n| {
-            let name = words[..n].join(" ");
-            self.keywords
-                .iter()
-                .find(|k| k.section == section && k.name == name)
+            let name = if n == 1 {
+                std::borrow::Cow::Borrowed(words[0])
+            } else {
+                std::borrow::Cow::Owned(words[..n].join(" "))
+            };
+            self.kw_exact
+                .get(&section)
+                .and_then(|m| m.get(name.as_ref()))
+                .and_then(|&i| self.keywords.get(i))
         })
     }
 
@@ -568,9 +604,7 @@ impl Registry {
 
     /// A bind keyword (any scope).
     pub fn bind_kw(&self, name: &str) -> Option<&ArgKw> {
-        self.bind
-            .iter()
-            .find(|k| k.name == name && !k.crt_list_only)
+        self.bind_index.get(name).and_then(|&i| self.bind.get(i))
     }
 
     /// All bind keywords (including crt-list-only ones).
@@ -580,7 +614,9 @@ impl Registry {
 
     /// A server / default-server keyword.
     pub fn server_kw(&self, name: &str) -> Option<&ArgKw> {
-        self.server.iter().find(|k| k.name == name)
+        self.server_index
+            .get(name)
+            .and_then(|&i| self.server.get(i))
     }
 
     /// All server keywords.

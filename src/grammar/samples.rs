@@ -332,7 +332,15 @@ pub fn fetch(name: &str) -> Option<&'static Fetch> {
     if name.starts_with("lua.") {
         return Some(lua_fetch());
     }
-    fetches().iter().find(|f| f.name == name)
+    static IDX: OnceLock<std::collections::HashMap<&'static str, usize>> = OnceLock::new();
+    let idx = IDX.get_or_init(|| {
+        let mut m = std::collections::HashMap::new();
+        for (i, f) in fetches().iter().enumerate() {
+            m.entry(f.name.as_str()).or_insert(i);
+        }
+        m
+    });
+    idx.get(name).and_then(|&i| fetches().get(i))
 }
 
 /// `lua.*` fetches and converters are registered at run time by `lua-load`
@@ -374,7 +382,15 @@ pub fn converter(name: &str) -> Option<&'static Converter> {
     if name.starts_with("lua.") {
         return Some(lua_converter());
     }
-    converters().iter().find(|c| c.name == name)
+    static IDX: OnceLock<std::collections::HashMap<&'static str, usize>> = OnceLock::new();
+    let idx = IDX.get_or_init(|| {
+        let mut m = std::collections::HashMap::new();
+        for (i, c) in converters().iter().enumerate() {
+            m.entry(c.name.as_str()).or_insert(i);
+        }
+        m
+    });
+    idx.get(name).and_then(|&i| converters().get(i))
 }
 
 /// Looks up an ACL keyword by exact (case-sensitive) name.

@@ -44,8 +44,12 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>) {
         c.alert_raw(l, "removed-keyword", kw, text);
         return;
     }
-    if FLAGS.contains(&kw) && kw != "external-check" && kw != "master-worker" {
-        if !l.arg(1).is_empty() {
+    if FLAGS.contains(&kw)
+        && kw != "external-check"
+        && kw != "master-worker"
+        && !l.arg(1).is_empty()
+    {
+        {
             c.alert(
                 l,
                 "unexpected-arg",

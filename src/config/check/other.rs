@@ -29,8 +29,6 @@ pub(crate) enum Kind {
 pub(crate) struct OtherSection {
     pub kind: Kind,
     pub name: String,
-    pub file: String,
-    pub line: u32,
     pub has_command: bool,
     pub has_size: bool,
     pub nameservers: usize,
@@ -95,8 +93,6 @@ pub(super) fn start(c: &mut Checker<'_>, l: &Line<'_>) {
     c.cur = Cur::Other(OtherSection {
         kind,
         name,
-        file: l.file.to_string(),
-        line: l.line,
         has_command: false,
         has_size: false,
         nameservers: 0,

@@ -44,10 +44,12 @@ pub(super) fn run(c: &mut Checker<'_>) {
         }
         // default_backend
         if p.kind.has_fe() {
-            if let Some((be, _)) = &p.default_backend {
-                if !be.contains("%[") {
-                    check_target(c, &p, be, "default_backend", "as its default backend");
-                }
+            if let Some((be, _)) = p
+                .default_backend
+                .as_ref()
+                .filter(|(b, _)| !b.contains("%["))
+            {
+                check_target(c, &p, be, "default_backend", "as its default backend");
             }
             for ub in &p.use_backends {
                 if ub.backend.contains("%[") {
@@ -224,12 +226,8 @@ pub(super) fn run(c: &mut Checker<'_>) {
         if p.mode != Mode::Log {
             let t = &p.timeouts;
             let fe_missing = p.kind.has_fe() && t.client.unwrap_or(0) == 0;
-            let be_missing = p.kind.has_be()
-                && (t.connect.unwrap_or(0) == 0 || t.server.unwrap_or(0) == 0)
-                && !(p.kind == ProxyKind::Backend
-                    && p.servers.is_empty()
-                    && p.balance.is_none()
-                    && false);
+            let be_missing =
+                p.kind.has_be() && (t.connect.unwrap_or(0) == 0 || t.server.unwrap_or(0) == 0);
             if fe_missing || be_missing {
                 c.warn_plain(
                     "missing-timeouts",
@@ -276,28 +274,25 @@ fn check_target(c: &mut Checker<'_>, p: &Proxy, be: &str, what: &str, how: &str)
                 format!("Proxy '{}': {what} cannot point to itself.", p.name),
             );
         }
-        Some(t) => {
-            if t.mode != p.mode && !(p.mode == Mode::Tcp && t.mode == Mode::Http && false) {
-                if p.mode == Mode::Http && t.mode == Mode::Tcp
-                    || p.mode == Mode::Tcp && t.mode == Mode::Http && false
-                {
-                    c.alert_plain(
-                        "mode-mismatch",
-                        format!(
-                            "{} {} '{}' ({}) tries to use incompatible {} {} '{}' ({}) {how} (see 'mode').",
-                            p.mode.name(),
-                            kind_name(p),
-                            p.name,
-                            p.origin,
-                            t.mode.name(),
-                            kind_name(&t),
-                            t.name,
-                            t.origin
-                        ),
-                    );
-                }
-            }
+        // An HTTP frontend cannot hand its traffic to a TCP backend (the
+        // reverse is an upgrade HAProxy allows).
+        Some(t) if p.mode == Mode::Http && t.mode == Mode::Tcp => {
+            c.alert_plain(
+                "mode-mismatch",
+                format!(
+                    "{} {} '{}' ({}) tries to use incompatible {} {} '{}' ({}) {how} (see 'mode').",
+                    p.mode.name(),
+                    kind_name(p),
+                    p.name,
+                    p.origin,
+                    t.mode.name(),
+                    kind_name(&t),
+                    t.name,
+                    t.origin
+                ),
+            );
         }
+        Some(_) => {}
     }
 }
 

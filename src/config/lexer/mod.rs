@@ -127,7 +127,7 @@ pub fn tokenize(
     // reports "position" of the 64th word in that buffer).
     let mut out_total: usize = 0;
     let mut word_out_start: usize = 0;
-    let mut word_col: u32 = 1;
+    let mut word_col: u32;
     let mut word_started = false;
     let mut squote = false;
     let mut dquote = false;
