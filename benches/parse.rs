@@ -45,7 +45,7 @@ fn main() {
     let mut times: Vec<Duration> = Vec::new();
     for _ in 0..7 {
         let t = Instant::now();
-        let res = switchyard::config::load(&files, &getenv);
+        let res = switchyard::config::load(&files, &getenv, Default::default());
         times.push(t.elapsed());
         match res {
             Ok(r) if !r.failed => {}

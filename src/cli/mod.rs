@@ -107,7 +107,10 @@ fn check_or_run(a: args::Args) -> Next {
     let pid = std::process::id();
     let exe = exe_path();
     let getenv = config::haproxy_env(&a.files);
-    let res = match config::load(&a.files, &getenv) {
+    let opts = config::check::Options {
+        ignore_resolve_failures: a.ignore_resolve_failures,
+    };
+    let res = match config::load(&a.files, &getenv, opts) {
         Ok(r) => r,
         Err(e) => {
             let mut d = config::diag::Diagnostics::default();

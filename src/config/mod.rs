@@ -44,6 +44,7 @@ fn hostname() -> String {
 pub fn load(
     args: &[String],
     getenv: &dyn Fn(&str) -> Option<String>,
+    opts: check::Options,
 ) -> Result<check::CheckResult, source::SourceError> {
     let names = source::expand(args)?;
     let mut files = Vec::with_capacity(names.len());
@@ -51,5 +52,5 @@ pub fn load(
         files.push(source::read(n)?);
     }
     let ast = reader::read_all(&files, getenv);
-    Ok(check::check(&ast, getenv))
+    Ok(check::check(&ast, getenv, opts))
 }

@@ -192,10 +192,35 @@ pub fn check_bind_option(k: &str, args: &[String], c: &mut Checker<'_>) -> Resul
     match k {
         "crt" | "ca-file" | "crl-file" | "crt-list" | "ca-verify-file" => {
             let path = args.first().map(String::as_str).unwrap_or("");
-            let _ = c;
-            crate::config::external::check_bind_file(k, path)
+            let full = with_base(c, k, path);
+            crate::config::external::check_bind_file(k, &full)
         }
         _ => Ok(()),
+    }
+}
+
+/// Applies global `crt-base` (certificates) or `ca-base` (CA/CRL files) to
+/// a relative path, as HAProxy does when it loads them.
+fn with_base(c: &Checker<'_>, k: &str, path: &str) -> String {
+    let base_kw = if matches!(k, "crt" | "crt-list") {
+        "crt-base"
+    } else {
+        "ca-base"
+    };
+    if path.starts_with('/') {
+        return path.to_string();
+    }
+    let base = c
+        .cfg
+        .global
+        .directives
+        .iter()
+        .rev()
+        .find(|d| d.words.first().map(String::as_str) == Some(base_kw))
+        .and_then(|d| d.words.get(1));
+    match base {
+        Some(b) if !b.is_empty() => format!("{}/{}", b.trim_end_matches('/'), path),
+        _ => path.to_string(),
     }
 }
 
@@ -205,7 +230,6 @@ pub fn check_server_option(
     name: &str,
     c: &mut Checker<'_>,
 ) -> Result<(), String> {
-    let _ = c;
     let a = args.first().map(String::as_str).unwrap_or("");
     match k {
         "weight" => {
@@ -222,7 +246,9 @@ pub fn check_server_option(
                 .map(|_| ())
                 .map_err(|_| format!("'{k}' expects a delay as argument.."))
         }
-        "ca-file" | "crl-file" | "crt" => crate::config::external::check_server_file(k, a),
+        "ca-file" | "crl-file" | "crt" => {
+            crate::config::external::check_server_file(k, &with_base(c, k, a))
+        }
         _ => Ok(()),
     }
 }

@@ -81,6 +81,14 @@ pub(crate) struct Checker<'a> {
     pub other: other::OtherState,
     pub getenv: &'a dyn Fn(&str) -> Option<String>,
     pub base_dir: std::path::PathBuf,
+    pub opts: Options,
+}
+
+/// Command-line switches that change checking.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// `-dr`: unresolvable server addresses disable the server (warning).
+    pub ignore_resolve_failures: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -275,7 +283,7 @@ impl<'a> Checker<'a> {
 }
 
 /// Checks a parsed AST. `base_dir` is where relative paths resolve.
-pub fn check(ast: &Ast, getenv: &dyn Fn(&str) -> Option<String>) -> CheckResult {
+pub fn check(ast: &Ast, getenv: &dyn Fn(&str) -> Option<String>, opts: Options) -> CheckResult {
     let mut c = Checker {
         ast,
         diags: Diagnostics::default(),
@@ -289,6 +297,7 @@ pub fn check(ast: &Ast, getenv: &dyn Fn(&str) -> Option<String>) -> CheckResult 
         other: other::OtherState::default(),
         getenv,
         base_dir: std::path::PathBuf::from("."),
+        opts,
     };
     c.run();
     if !c.aborted {

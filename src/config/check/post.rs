@@ -314,7 +314,7 @@ fn resolve_servers(c: &mut Checker<'_>) {
                 .map(|v| v.split(',').map(str::to_string).collect())
                 .unwrap_or_else(|| vec!["last".into(), "libc".into()]);
             let mut resolved = None;
-            let mut allow_none = false;
+            let mut allow_none = c.opts.ignore_resolve_failures;
             for m in &init_addr {
                 match m.as_str() {
                     "libc" => {
