@@ -137,6 +137,16 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, mut s: OtherSection) {
                 );
                 return;
             }
+            let text = kw::env_expand(l.arg(2), c.getenv);
+            let opts = crate::config::addr::AddrOpts::nameserver();
+            if let Err(e) = crate::config::addr::parse_addr(&text, &opts) {
+                c.alert(
+                    l,
+                    "bad-address",
+                    format!("'nameserver {}' : {}", l.arg(1), e.trim_end()),
+                );
+                return;
+            }
             s.nameservers += 1;
         }
         (Kind::Resolvers, "parse-resolv-conf") => s.nameservers += 1,

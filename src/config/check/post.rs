@@ -314,7 +314,8 @@ fn resolve_servers(c: &mut Checker<'_>) {
                 .map(|v| v.split(',').map(str::to_string).collect())
                 .unwrap_or_else(|| vec!["last".into(), "libc".into()]);
             let mut resolved = None;
-            let mut allow_none = c.opts.ignore_resolve_failures;
+            // Servers attached to `resolvers` may start unresolved (disabled).
+            let mut allow_none = c.opts.ignore_resolve_failures || has_opt(s, "resolvers");
             for m in &init_addr {
                 match m.as_str() {
                     "libc" => {

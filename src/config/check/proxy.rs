@@ -448,6 +448,22 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
             );
         }
         "errorfile" => super::server::errorfile(c, l),
+        "filter" => {
+            // SPOE filters read their own configuration file at load time.
+            if let Some(i) = l.words.iter().position(|w| *w == "config") {
+                let f = l.arg(i + 1);
+                if let Err(e) = std::fs::metadata(f) {
+                    let why = crate::config::source::os_reason(&e);
+                    c.alert(
+                        l,
+                        "filter-config",
+                        format!("'filter' : 'Could not open configuration file {f} : {why}'"),
+                    );
+                    return;
+                }
+            }
+            generic(c, l, kind, &pname);
+        }
         "http-check" => super::server::http_check(c, l),
         "tcp-check" => super::server::tcp_check(c, l),
         _ => generic(c, l, kind, &pname),

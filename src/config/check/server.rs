@@ -219,9 +219,26 @@ pub(super) fn server(c: &mut Checker<'_>, l: &Line<'_>, pname: &str, kind: Proxy
         }
     }
     srv.options = opts.clone();
+    // `server-template <prefix> <num | low-high>` declares one server per id.
+    let ids: Vec<u32> = if kwd == "server-template" {
+        let r = l.arg(2);
+        let (lo, hi) = match r.split_once('-') {
+            Some((a, b)) => (a.parse().unwrap_or(1), b.parse().unwrap_or(0)),
+            None => (1, r.parse().unwrap_or(0)),
+        };
+        (lo..=hi).take(10_000).collect()
+    } else {
+        Vec::new()
+    };
     if let Some(p) = c.cur_proxy() {
         if kwd == "default-server" {
             p.default_server = opts;
+        } else if kwd == "server-template" {
+            for id in ids {
+                let mut s = srv.clone();
+                s.name = format!("{name}{id}");
+                p.servers.push(s);
+            }
         } else {
             p.servers.push(srv);
         }
