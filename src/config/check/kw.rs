@@ -258,16 +258,8 @@ pub fn parse_acl(words: &[&str], c: &mut Checker<'_>) -> Result<(), String> {
 }
 
 pub fn parse_cond(words: &[&str], c: &mut Checker<'_>) -> Result<(), String> {
-    let acls: Vec<String> = c
-        .cur_proxy()
-        .map(|p| {
-            p.acls
-                .iter()
-                .filter_map(|a| a.words.first().cloned())
-                .collect()
-        })
-        .unwrap_or_default();
-    let declared = |n: &str| acls.iter().any(|a| a == n);
+    let acls = &c.acl_names;
+    let declared = |n: &str| acls.contains(n);
     crate::config::sample::parse_cond(words, &declared, &c.base_dir).map(|_| ())
 }
 

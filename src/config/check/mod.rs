@@ -82,6 +82,8 @@ pub(crate) struct Checker<'a> {
     pub getenv: &'a dyn Fn(&str) -> Option<String>,
     pub base_dir: std::path::PathBuf,
     pub opts: Options,
+    /// ACL names declared so far in the current proxy (condition checks).
+    pub acl_names: std::collections::HashSet<String>,
 }
 
 /// Command-line switches that change checking.
@@ -258,6 +260,7 @@ impl<'a> Checker<'a> {
     }
 
     fn start_section(&mut self, l: &Line<'_>) {
+        self.acl_names.clear();
         match l.arg(0) {
             "global" => {
                 if l.words.len() > 1 {
@@ -298,6 +301,7 @@ pub fn check(ast: &Ast, getenv: &dyn Fn(&str) -> Option<String>, opts: Options) 
         getenv,
         base_dir: std::path::PathBuf::from("."),
         opts,
+        acl_names: Default::default(),
     };
     c.run();
     if !c.aborted {

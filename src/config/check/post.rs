@@ -26,13 +26,13 @@ pub(super) fn run(c: &mut Checker<'_>) {
             "Can't use a 'program' section without master worker mode.",
         );
     }
-    let n = c.cfg.proxies.len();
-    for i in 0..n {
-        let p = c.cfg.proxies[i].clone();
+    // Taken out while checking so diagnostics can be pushed without cloning.
+    let proxies = std::mem::take(&mut c.cfg.proxies);
+    for p in &proxies {
         if p.disabled {
             continue;
         }
-        let kname = kind_name(&p);
+        let kname = kind_name(p);
         if p.kind == ProxyKind::Frontend && p.binds.is_empty() {
             c.warn_plain(
                 "no-bind",
@@ -49,13 +49,27 @@ pub(super) fn run(c: &mut Checker<'_>) {
                 .as_ref()
                 .filter(|(b, _)| !b.contains("%["))
             {
-                check_target(c, &p, be, "default_backend", "as its default backend");
+                check_target(
+                    c,
+                    &proxies,
+                    p,
+                    be,
+                    "default_backend",
+                    "as its default backend",
+                );
             }
             for ub in &p.use_backends {
                 if ub.backend.contains("%[") {
                     continue;
                 }
-                check_target(c, &p, &ub.backend, "use_backend", "in a 'use_backend' rule");
+                check_target(
+                    c,
+                    &proxies,
+                    p,
+                    &ub.backend,
+                    "use_backend",
+                    "in a 'use_backend' rule",
+                );
             }
         }
         // servers: duplicates and tracking
@@ -83,11 +97,7 @@ pub(super) fn run(c: &mut Checker<'_>) {
                     None => (p.name.clone(), t.clone()),
                 };
                 let who = format!("'server {}/{}'", p.name, s.name);
-                let target = c
-                    .cfg
-                    .proxies
-                    .iter()
-                    .find(|x| x.name == bname && x.kind.has_be());
+                let target = proxies.iter().find(|x| x.name == bname && x.kind.has_be());
                 let err = match target {
                     None => Some(format!(
                         "{who} : unable to find required proxy '{bname}' for tracking."
@@ -236,6 +246,7 @@ pub(super) fn run(c: &mut Checker<'_>) {
             }
         }
     }
+    c.cfg.proxies = proxies;
     if c.failed {
         c.diags.push(Diagnostic::plain(
             Level::Alert,
@@ -251,13 +262,15 @@ fn has_opt(s: &crate::config::ir::Server, k: &str) -> bool {
     s.options.iter().any(|(o, _)| o == k)
 }
 
-fn check_target(c: &mut Checker<'_>, p: &Proxy, be: &str, what: &str, how: &str) {
-    let target = c
-        .cfg
-        .proxies
-        .iter()
-        .find(|x| x.name == be && x.kind.has_be())
-        .cloned();
+fn check_target(
+    c: &mut Checker<'_>,
+    proxies: &[Proxy],
+    p: &Proxy,
+    be: &str,
+    what: &str,
+    how: &str,
+) {
+    let target = proxies.iter().find(|x| x.name == be && x.kind.has_be());
     match target {
         None => {
             c.alert_plain(
@@ -286,7 +299,7 @@ fn check_target(c: &mut Checker<'_>, p: &Proxy, be: &str, what: &str, how: &str)
                     p.name,
                     p.origin,
                     t.mode.name(),
-                    kind_name(&t),
+                    kind_name(t),
                     t.name,
                     t.origin
                 ),
@@ -299,13 +312,14 @@ fn check_target(c: &mut Checker<'_>, p: &Proxy, be: &str, what: &str, how: &str)
 /// Resolves server host names like HAProxy does at start-up (libc).
 fn resolve_servers(c: &mut Checker<'_>) {
     let mut failed = false;
-    let proxies = c.cfg.proxies.clone();
-    for (pi, p) in proxies.iter().enumerate() {
+    let mut proxies = std::mem::take(&mut c.cfg.proxies);
+    for p in proxies.iter_mut() {
         if p.disabled {
             continue;
         }
-        for (si, s) in p.servers.iter().enumerate() {
-            let Some(host) = &s.host else { continue };
+        let pname = p.name.clone();
+        for s in p.servers.iter_mut() {
+            let Some(host) = s.host.clone() else { continue };
             let init_addr: Vec<String> = s
                 .options
                 .iter()
@@ -319,7 +333,7 @@ fn resolve_servers(c: &mut Checker<'_>) {
             for m in &init_addr {
                 match m.as_str() {
                     "libc" => {
-                        resolved = kw::resolve_host(host);
+                        resolved = kw::resolve_host(&host);
                         if resolved.is_some() {
                             break;
                         }
@@ -336,18 +350,9 @@ fn resolve_servers(c: &mut Checker<'_>) {
                     }
                 }
             }
-            let who = format!("'server {}/{}'", p.name, s.name);
+            let who = format!("'server {}/{}'", pname, s.name);
             match resolved {
-                Some(ip) => {
-                    if let Some(srv) = c
-                        .cfg
-                        .proxies
-                        .get_mut(pi)
-                        .and_then(|x| x.servers.get_mut(si))
-                    {
-                        srv.ip = Some(ip);
-                    }
-                }
+                Some(ip) => s.ip = Some(ip),
                 None if allow_none => {
                     c.diags.push(Diagnostic::bracket(
                         Level::Warning,
@@ -356,14 +361,7 @@ fn resolve_servers(c: &mut Checker<'_>) {
                         s.origin.line,
                         format!("{who} : could not resolve address '{host}', disabling server."),
                     ));
-                    if let Some(srv) = c
-                        .cfg
-                        .proxies
-                        .get_mut(pi)
-                        .and_then(|x| x.servers.get_mut(si))
-                    {
-                        srv.disabled = true;
-                    }
+                    s.disabled = true;
                 }
                 None => {
                     let msg = if host.is_empty() {
@@ -385,6 +383,7 @@ fn resolve_servers(c: &mut Checker<'_>) {
             }
         }
     }
+    c.cfg.proxies = proxies;
     if failed {
         c.alert_plain("server-addr", "Failed to initialize server(s) addr.");
     }

@@ -218,7 +218,6 @@ pub(super) fn server(c: &mut Checker<'_>, l: &Line<'_>, pname: &str, kind: Proxy
             _ => {}
         }
     }
-    srv.options = opts.clone();
     // `server-template <prefix> <num | low-high>` declares one server per id.
     let ids: Vec<u32> = if kwd == "server-template" {
         let r = l.arg(2);
@@ -230,6 +229,9 @@ pub(super) fn server(c: &mut Checker<'_>, l: &Line<'_>, pname: &str, kind: Proxy
     } else {
         Vec::new()
     };
+    if kwd != "default-server" {
+        srv.options = std::mem::take(&mut opts);
+    }
     if let Some(p) = c.cur_proxy() {
         if kwd == "default-server" {
             p.default_server = opts;
@@ -273,6 +275,7 @@ pub(super) fn acl(c: &mut Checker<'_>, l: &Line<'_>) {
     }
     let origin = l.origin();
     let words = l.owned_from(1);
+    c.acl_names.insert(name.to_string());
     if let Some(p) = c.cur_proxy() {
         p.acls.push(RawRule { origin, words });
     }
