@@ -18,7 +18,9 @@
 pub mod cli;
 pub mod config;
 pub mod grammar;
+pub mod health;
 pub mod listener;
 pub mod runtime;
 pub mod session;
+pub mod stats;
 pub mod upstream;

@@ -59,6 +59,14 @@ async fn serve(cfg: Config, args: Args) -> i32 {
             return 1;
         }
     };
+    // Health checks: refuse unsupported forms before opening anything.
+    let checks = match crate::health::plan(&cfg) {
+        Ok(c) => c,
+        Err(e) => {
+            alert(&e);
+            return 1;
+        }
+    };
     let global_max = args
         .maxconn
         .as_deref()
@@ -98,7 +106,22 @@ async fn serve(cfg: Config, args: Args) -> i32 {
     for (l, fe, limits) in loops {
         tokio::spawn(listener::accept_loop(l, fe, limits, drain.clone()));
     }
+    crate::health::spawn_all(&checks, &backends_of(&frontends));
     wait_for_stop(&drain).await
+}
+
+/// Every live backend reachable from a frontend, once each.
+fn backends_of(frontends: &[Arc<crate::session::Frontend>]) -> Vec<Arc<crate::upstream::Backend>> {
+    let mut out: Vec<Arc<crate::upstream::Backend>> = Vec::new();
+    let routes = frontends
+        .iter()
+        .flat_map(|f| f.switching.iter().map(|s| &s.route).chain(f.default.iter()));
+    for r in routes {
+        if !out.iter().any(|b| Arc::ptr_eq(b, &r.be)) {
+            out.push(r.be.clone());
+        }
+    }
+    out
 }
 
 /// The OS error text without Rust's " (os error N)" suffix.

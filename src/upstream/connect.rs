@@ -37,7 +37,17 @@ impl Connected {
 /// more attempts on the same server after a short turn-around delay; with
 /// `option redispatch` the last attempt goes to another server at once.
 pub async fn connect(be: &Backend, src: IpAddr) -> Result<Connected, ConnectError> {
-    let mut srv = be.balancer.pick(src, None).ok_or(ConnectError::NoServer)?;
+    let srv = be.balancer.pick(src, None).ok_or(ConnectError::NoServer)?;
+    connect_from(be, srv, src).await
+}
+
+/// Like [`connect`] with the first server already picked (the request's
+/// balancing decision); retries and redispatch apply from there.
+pub async fn connect_from(
+    be: &Backend,
+    mut srv: Arc<ServerState>,
+    src: IpAddr,
+) -> Result<Connected, ConnectError> {
     let mut left = be.retries;
     loop {
         let guard = srv.take();

@@ -1,60 +1,114 @@
 //! Load-balancing algorithms over a backend's servers.
 //!
 //! Owns: server selection (`roundrobin`, `static-rr`, `leastconn`, `first`,
-//! `source`) and the active/backup split. Selection is lock-free: weighted
-//! rotations are precomputed schedules walked by an atomic cursor.
-//! Must not connect anywhere or change server state.
+//! `source`, `uri`, `url_param`, `hdr()`, `random`, `hash <fetch>`) with
+//! HAProxy 2.6's exact hash placement (map-based table or consistent ring,
+//! see [`map`] and [`chash`]), and the active/backup split. Weighted
+//! rotations are precomputed schedules walked by an atomic cursor; hash
+//! tables are precomputed for the all-up case and rebuilt (cached) when
+//! servers are down. Must not connect anywhere or change server state.
+//!
+//! Request-based algorithms get their key through [`with_request_hash`]:
+//! the HTTP session computes [`Balancer::request_hash`] and runs the
+//! connect future inside that scope; without it (TCP) they fall back to
+//! round robin like HAProxy does when the key is missing.
+
+pub mod algo;
+pub mod chash;
+pub mod hash;
+pub mod key;
+pub mod map;
+
+pub use algo::{Algo, Expr, Kind, unsupported_balance};
+pub use hash::full_hash;
 
 use super::server::ServerState;
+use hash::Method;
 use std::net::IpAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-/// The `balance` algorithm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Algo {
-    RoundRobin,
-    StaticRr,
-    LeastConn,
-    First,
-    Source,
+tokio::task_local! {
+    static REQ_HASH: Option<u32>;
 }
 
-impl Algo {
-    /// Reads `balance` words; unknown or missing algorithms fall back to
-    /// HAProxy's default, roundrobin.
-    pub fn from_words(words: Option<&[String]>) -> Algo {
-        match words.and_then(|w| w.first()).map(String::as_str) {
-            Some("static-rr") => Algo::StaticRr,
-            Some("leastconn") => Algo::LeastConn,
-            Some("first") => Algo::First,
-            Some("source") => Algo::Source,
-            _ => Algo::RoundRobin,
-        }
-    }
+/// Runs `f` (the connect) with the request's hash visible to
+/// [`Balancer::pick`]. `None` means the key was absent: round robin.
+pub async fn with_request_hash<F: std::future::Future>(h: Option<u32>, f: F) -> F::Output {
+    REQ_HASH.scope(h, f).await
 }
 
-/// A group of servers (the actives or the backups) with its schedule.
+fn current_request_hash() -> Option<u32> {
+    REQ_HASH.try_with(|h| *h).ok().flatten()
+}
+
+/// A group of servers (the actives or the backups) with its tables.
 #[derive(Debug)]
 struct Group {
     servers: Vec<Arc<ServerState>>,
+    /// Map-based effective weights (user weight / GCD of all weights).
+    eweights: Vec<u32>,
     /// Indexes into `servers`, one full weighted cycle.
     schedule: Vec<usize>,
     cursor: AtomicUsize,
+    /// The hash table with every server eligible.
+    full_map: Arc<Vec<usize>>,
+    /// The last table built for a degraded set: (eligibility, table).
+    cache: Mutex<Option<(Vec<bool>, Arc<Vec<usize>>)>>,
+    ring: chash::Ring,
 }
 
 impl Group {
-    fn new(servers: Vec<Arc<ServerState>>) -> Self {
-        let weights: Vec<u32> = servers.iter().map(|s| s.weight).collect();
+    fn new(servers: Vec<(Arc<ServerState>, u32, u32)>) -> Self {
+        let eweights: Vec<u32> = servers.iter().map(|s| s.2).collect();
+        let weights: Vec<u32> = servers.iter().map(|s| s.0.weight).collect();
+        let members: Vec<(usize, u32, u32)> = servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i, s.1, s.0.weight))
+            .collect();
         Group {
             schedule: smooth_schedule(&weights),
-            servers,
+            full_map: Arc::new(map::build(&eweights, &vec![true; eweights.len()], None)),
+            eweights,
+            ring: chash::Ring::new(&members),
+            servers: servers.into_iter().map(|s| s.0).collect(),
             cursor: AtomicUsize::new(0),
+            cache: Mutex::new(None),
         }
     }
 
     fn any_usable(&self) -> bool {
         self.servers.iter().any(|s| s.usable())
+    }
+
+    /// Up with a non-zero weight: the servers HAProxy keeps in its tables
+    /// (a full server still gets its hashed requests, queued there).
+    fn in_table(&self, i: usize) -> bool {
+        self.servers
+            .get(i)
+            .is_some_and(|s| s.is_up() && s.weight > 0)
+    }
+
+    /// The map-based table for the current states; `tot` limits it to the
+    /// first backup's weight when only that one serves.
+    fn table(&self, tot: Option<i64>) -> Arc<Vec<usize>> {
+        let elig: Vec<bool> = (0..self.servers.len()).map(|i| self.in_table(i)).collect();
+        if tot.is_none() && elig.iter().all(|&e| e) {
+            return self.full_map.clone();
+        }
+        let Ok(mut c) = self.cache.lock() else {
+            return Arc::new(map::build(&self.eweights, &elig, tot));
+        };
+        if let Some((e, t)) = c.as_ref()
+            && *e == elig
+            && tot.is_none_or(|n| n as usize == t.len())
+        {
+            return t.clone();
+        }
+        let t = Arc::new(map::build(&self.eweights, &elig, tot));
+        *c = Some((elig, t.clone()));
+        t
     }
 }
 
@@ -65,16 +119,68 @@ pub struct Balancer {
     active: Group,
     backup: Group,
     all_backups: bool,
+    rng: AtomicU64,
 }
 
 impl Balancer {
     pub fn new(algo: Algo, servers: &[Arc<ServerState>], all_backups: bool) -> Self {
-        let (b, a): (Vec<_>, Vec<_>) = servers.iter().cloned().partition(|s| s.backup);
+        let ids = if algo.ids.len() == servers.len() {
+            algo.ids.clone()
+        } else {
+            (1..=servers.len() as u32).collect()
+        };
+        let weights: Vec<u32> = servers.iter().map(|s| s.weight).collect();
+        let ew = map::effective_weights(&weights);
+        let (mut act, mut bck) = (Vec::new(), Vec::new());
+        for (i, s) in servers.iter().enumerate() {
+            let e = (s.clone(), ids[i], ew[i]);
+            if s.backup { bck.push(e) } else { act.push(e) }
+        }
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0x9e37_79b9, |d| d.as_nanos() as u64)
+            ^ u64::from(std::process::id());
         Balancer {
             algo,
-            active: Group::new(a),
-            backup: Group::new(b),
+            active: Group::new(act),
+            backup: Group::new(bck),
             all_backups,
+            rng: AtomicU64::new(seed | 1),
+        }
+    }
+
+    /// The hash of the request key for request-based algorithms (`None`
+    /// when the key is absent, or the algorithm does not hash requests).
+    /// `uri` is the request target as received; `headers` in order.
+    pub fn request_hash<'a, I>(&self, uri: &'a [u8], headers: I, src: IpAddr) -> Option<u32>
+    where
+        I: IntoIterator<Item = (&'a str, &'a [u8])>,
+    {
+        let ht = &self.algo.hash;
+        match &self.algo.kind {
+            Kind::Uri(o) => Some(ht.hash(key::uri_key(uri, o))),
+            Kind::UrlParam(n) => key::url_param(uri, n.as_bytes()).map(|v| ht.hash(v)),
+            Kind::Hdr { name, domain_only } => {
+                let v = *key::header_values(headers, name).first()?;
+                if v.is_empty() {
+                    return None;
+                }
+                Some(ht.hash(if *domain_only { key::domain_only(v) } else { v }))
+            }
+            Kind::Hash(e) => match e {
+                Expr::Path => {
+                    let p = key::path_and_query(uri);
+                    let end = p.iter().position(|&c| c == b'?').unwrap_or(p.len());
+                    Some(ht.hash(&p[..end]))
+                }
+                Expr::Src => Some(match src {
+                    IpAddr::V4(a) => ht.hash(&a.octets()),
+                    IpAddr::V6(a) => ht.hash(&a.octets()),
+                }),
+                Expr::ReqHdr(n) => key::header_values(headers, n).last().map(|v| ht.hash(v)),
+                Expr::UrlParam(n) => key::url_param(uri, n.as_bytes()).map(|v| ht.hash(v)),
+            },
+            _ => None,
         }
     }
 
@@ -82,13 +188,21 @@ impl Balancer {
     /// (the server that just failed, when redispatching) if possible.
     pub fn pick(&self, src: IpAddr, avoid: Option<&Arc<ServerState>>) -> Option<Arc<ServerState>> {
         if self.active.any_usable() {
-            return self.pick_in(&self.active, src, avoid);
+            return self.pick_in(&self.active, src, avoid, None);
         }
-        if !self.all_backups && self.algo != Algo::Source {
-            // Without `option allbackups` only the first usable backup serves.
-            return self.backup.servers.iter().find(|s| s.usable()).cloned();
+        if !self.all_backups {
+            // Without `option allbackups` only the first usable backup
+            // serves (HAProxy's map then has that server's weight in slots).
+            let first = self.backup.servers.iter().position(|s| s.usable())?;
+            if matches!(self.algo.kind, Kind::Source) || self.algo.needs_request() {
+                let tot = i64::from(self.backup.eweights[first]);
+                if self.algo.hash.method == Method::MapBased {
+                    return self.pick_in(&self.backup, src, avoid, Some(tot));
+                }
+            }
+            return Some(self.backup.servers[first].clone());
         }
-        self.pick_in(&self.backup, src, avoid)
+        self.pick_in(&self.backup, src, avoid, None)
     }
 
     fn pick_in(
@@ -96,10 +210,11 @@ impl Balancer {
         g: &Group,
         src: IpAddr,
         avoid: Option<&Arc<ServerState>>,
+        tot: Option<i64>,
     ) -> Option<Arc<ServerState>> {
-        let first = self.pick_once(g, src, None)?;
+        let first = self.pick_once(g, src, None, tot)?;
         match avoid {
-            Some(a) if Arc::ptr_eq(a, &first) => self.pick_once(g, src, avoid).or(Some(first)),
+            Some(a) if Arc::ptr_eq(a, &first) => self.pick_once(g, src, avoid, tot).or(Some(first)),
             _ => Some(first),
         }
     }
@@ -109,21 +224,12 @@ impl Balancer {
         g: &Group,
         src: IpAddr,
         avoid: Option<&Arc<ServerState>>,
+        tot: Option<i64>,
     ) -> Option<Arc<ServerState>> {
         let ok = |s: &Arc<ServerState>| s.usable() && !avoid.is_some_and(|a| Arc::ptr_eq(a, s));
-        match self.algo {
-            Algo::RoundRobin | Algo::StaticRr => {
-                let n = g.schedule.len();
-                for _ in 0..n {
-                    let i = g.cursor.fetch_add(1, Ordering::Relaxed) % n;
-                    let s = &g.servers[g.schedule[i]];
-                    if ok(s) {
-                        return Some(s.clone());
-                    }
-                }
-                None
-            }
-            Algo::LeastConn => {
+        match &self.algo.kind {
+            Kind::RoundRobin | Kind::StaticRr => rotate(g, &ok),
+            Kind::LeastConn => {
                 let n = g.servers.len();
                 if n == 0 {
                     return None;
@@ -143,31 +249,113 @@ impl Balancer {
                 }
                 best.map(|(_, s)| s.clone())
             }
-            Algo::First => g.servers.iter().find(|s| ok(s)).cloned(),
-            Algo::Source => {
-                let n = g.schedule.len();
-                if n == 0 {
-                    return None;
-                }
-                let h = full_hash(addr_hash(src)) as usize;
-                let s = &g.servers[g.schedule[h % n]];
-                if ok(s) {
-                    return Some(s.clone());
-                }
-                // The map is rebuilt without down servers in HAProxy; walk
-                // on from the hashed slot instead.
-                (1..n)
-                    .map(|k| &g.servers[g.schedule[(h + k) % n]])
-                    .find(|s| ok(s))
-                    .cloned()
+            Kind::First => g.servers.iter().find(|s| ok(s)).cloned(),
+            Kind::Source => {
+                let h = self.algo.hash.modify(addr_hash(src));
+                self.by_hash(g, h, &ok, avoid, tot)
             }
+            Kind::Random(draws) => self.random(g, *draws, &ok, avoid),
+            _ => match current_request_hash() {
+                Some(h) => self.by_hash(g, h, &ok, avoid, tot),
+                None => rotate(g, &ok),
+            },
         }
+    }
+
+    /// The server a hash designates, by the configured method.
+    fn by_hash(
+        &self,
+        g: &Group,
+        h: u32,
+        ok: &dyn Fn(&Arc<ServerState>) -> bool,
+        avoid: Option<&Arc<ServerState>>,
+        tot: Option<i64>,
+    ) -> Option<Arc<ServerState>> {
+        if self.algo.hash.method == Method::Consistent {
+            let avoid_i = avoid.and_then(|a| g.servers.iter().position(|s| Arc::ptr_eq(s, a)));
+            let i = g.ring.lookup(h, &|i| g.in_table(i), avoid_i)?;
+            let s = &g.servers[i];
+            if ok(s) {
+                return Some(s.clone());
+            }
+            return rotate(g, ok);
+        }
+        let t = g.table(tot);
+        let n = t.len();
+        if n == 0 {
+            return None;
+        }
+        let at = h as usize % n;
+        // A full (or avoided) server: walk on from the hashed slot, since
+        // we do not queue on servers.
+        (0..n)
+            .map(|k| &g.servers[t[(at + k) % n]])
+            .find(|s| ok(s))
+            .cloned()
+    }
+
+    /// Power of `draws` choices: random points on the consistent ring,
+    /// keeping the least loaded server relative to its weight.
+    fn random(
+        &self,
+        g: &Group,
+        draws: u32,
+        ok: &dyn Fn(&Arc<ServerState>) -> bool,
+        avoid: Option<&Arc<ServerState>>,
+    ) -> Option<Arc<ServerState>> {
+        let avoid_i = avoid.and_then(|a| g.servers.iter().position(|s| Arc::ptr_eq(s, a)));
+        let mut best: Option<usize> = None;
+        for _ in 0..draws.max(1) {
+            let Some(c) = g
+                .ring
+                .lookup(self.next_random(), &|i| ok(&g.servers[i]), avoid_i)
+            else {
+                break;
+            };
+            best = Some(match best {
+                Some(b) if b != c => {
+                    let (sb, sc) = (&g.servers[b], &g.servers[c]);
+                    if u64::from(sc.conns()) * u64::from(sb.weight)
+                        > u64::from(sb.conns()) * u64::from(sc.weight)
+                    {
+                        b
+                    } else {
+                        c
+                    }
+                }
+                _ => c,
+            });
+        }
+        best.map(|i| g.servers[i].clone())
+    }
+
+    fn next_random(&self) -> u32 {
+        // xorshift64*, racing threads just share the sequence.
+        let mut x = self.rng.load(Ordering::Relaxed);
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng.store(x, Ordering::Relaxed);
+        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as u32
     }
 }
 
+/// The weighted rotation (also the fallback when a hash key is missing).
+fn rotate(g: &Group, ok: &dyn Fn(&Arc<ServerState>) -> bool) -> Option<Arc<ServerState>> {
+    let n = g.schedule.len();
+    for _ in 0..n {
+        let i = g.cursor.fetch_add(1, Ordering::Relaxed) % n;
+        let s = &g.servers[g.schedule[i]];
+        if ok(s) {
+            return Some(s.clone());
+        }
+    }
+    None
+}
+
 /// One full cycle of the smooth weighted rotation (each slot goes to the
-/// server with the highest running score, which then pays the total): the
-/// order HAProxy's map-based algorithms use; equal weights give s1, s2, ...
+/// server with the highest running score, which then pays the total);
+/// equal weights give s1, s2, ...
 pub fn smooth_schedule(weights: &[u32]) -> Vec<usize> {
     let total: i64 = weights.iter().map(|&w| i64::from(w)).sum();
     let mut score = vec![0i64; weights.len()];
@@ -197,17 +385,6 @@ fn addr_hash(ip: IpAddr) -> u32 {
             .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
             .fold(0, |h, w| h ^ w),
     }
-}
-
-/// Bob Jenkins' 32-bit full-avalanche integer hash (HAProxy's `full_hash`).
-pub fn full_hash(mut a: u32) -> u32 {
-    a = a.wrapping_add(0x7ed5_5d16).wrapping_add(a << 12);
-    a = (a ^ 0xc761_c23c) ^ (a >> 19);
-    a = a.wrapping_add(0x1656_67b1).wrapping_add(a << 5);
-    a = a.wrapping_add(0xd3a2_646c) ^ (a << 9);
-    a = a.wrapping_add(0xfd70_46c5).wrapping_add(a << 3);
-    a = (a ^ 0xb55a_4f09) ^ (a >> 16);
-    a
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 pub mod connect;
 pub mod lb;
+pub mod pool;
 pub mod server;
 
 use crate::config::ir::Proxy;
@@ -27,6 +28,9 @@ pub struct Backend {
     pub redispatch: bool,
     pub connect_timeout: Option<Duration>,
     pub server_timeout: Option<Duration>,
+    /// Idle server connections may serve later requests (`http-reuse`
+    /// other than `never`; see [`pool`]).
+    pub http_reuse: bool,
 }
 
 impl Backend {
@@ -39,13 +43,14 @@ impl Backend {
                 let addr = resolve(s.ip.as_deref().or(s.host.as_deref()), s.port);
                 let mut st = ServerState::new(&s.name, addr, s.weight, s.backup);
                 st.maxconn = s.maxconn;
+                st.pool = Arc::new(pool::Pool::from_options(&s.options));
                 if s.disabled {
                     st.set_up(false);
                 }
                 Arc::new(st)
             })
             .collect();
-        let algo = lb::Algo::from_words(p.balance.as_deref());
+        let algo = lb::Algo::from_proxy(p);
         Backend {
             name: p.name.clone(),
             balancer: lb::Balancer::new(algo, &servers, p.option("allbackups")),
@@ -54,6 +59,7 @@ impl Backend {
             redispatch: p.option("redispatch"),
             connect_timeout: ms(p.timeouts.connect),
             server_timeout: ms(p.timeouts.server),
+            http_reuse: pool::reuse_enabled(p),
         }
     }
 }

@@ -5,7 +5,15 @@
 //! decide which server to use (that is [`super::lb`]).
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
+
+/// Administrative state set from the runtime API (`set server ... state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminState {
+    Ready,
+    Drain,
+    Maint,
+}
 
 /// One `server` line, live.
 #[derive(Debug)]
@@ -18,8 +26,18 @@ pub struct ServerState {
     pub backup: bool,
     pub maxconn: Option<u32>,
     up: AtomicBool,
+    /// [`AdminState`] as a number (runtime API).
+    admin: AtomicU8,
+    /// Current user weight (`set weight`); starts at `weight`.
+    uweight: AtomicU32,
     cur_conns: AtomicU32,
     total_conns: AtomicU64,
+    /// Idle keep-alive connections to this server (not counted in
+    /// `cur_conns`).
+    pub pool: std::sync::Arc<super::pool::Pool>,
+    /// Health-check state (status, code, duration, rise/fall counter),
+    /// set once when a check task starts for this server.
+    pub check: std::sync::OnceLock<std::sync::Arc<crate::health::CheckState>>,
 }
 
 impl ServerState {
@@ -31,15 +49,51 @@ impl ServerState {
             backup,
             maxconn: None,
             up: AtomicBool::new(addr.is_some()),
+            admin: AtomicU8::new(0),
+            uweight: AtomicU32::new(weight),
             cur_conns: AtomicU32::new(0),
             total_conns: AtomicU64::new(0),
+            pool: Default::default(),
+            check: std::sync::OnceLock::new(),
         }
     }
 
     /// Usable for new traffic: up, with a non-zero weight, an address and
     /// a free slot under `maxconn`.
     pub fn usable(&self) -> bool {
-        self.is_up() && self.weight > 0 && self.has_slot()
+        self.is_up()
+            && self.admin_state() == AdminState::Ready
+            && self.cur_weight() > 0
+            && self.has_slot()
+    }
+
+    pub fn admin_state(&self) -> AdminState {
+        match self.admin.load(Ordering::Relaxed) {
+            1 => AdminState::Drain,
+            2 => AdminState::Maint,
+            _ => AdminState::Ready,
+        }
+    }
+
+    /// Runtime API: `set server ... state`, `disable/enable server`.
+    pub fn set_admin_state(&self, st: AdminState) {
+        let v = match st {
+            AdminState::Ready => 0,
+            AdminState::Drain => 1,
+            AdminState::Maint => 2,
+        };
+        self.admin.store(v, Ordering::Relaxed);
+    }
+
+    /// The current user weight (the configured one until `set weight`).
+    pub fn cur_weight(&self) -> u32 {
+        self.uweight.load(Ordering::Relaxed)
+    }
+
+    /// Runtime API: `set weight`. Only 0 vs non-zero changes selection so
+    /// far (the weighted schedules are built from `weight` at startup).
+    pub fn set_cur_weight(&self, w: u32) {
+        self.uweight.store(w, Ordering::Relaxed);
     }
 
     pub fn is_up(&self) -> bool {

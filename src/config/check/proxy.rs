@@ -433,19 +433,15 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
             c.unsupported(l, "capture");
         }
         "stick" | "stick-table" | "use-server" | "force-persist" | "ignore-persist" | "monitor"
-        | "dispatch" | "unique-id-format" | "unique-id-header"
+        | "dispatch"
             if kind == ProxyKind::Defaults =>
         {
-            let what = if kw == "monitor" {
-                "monitor fail".to_string()
+            let msg = if kw == "stick-table" {
+                "'stick-table' is not supported in 'defaults' section.".to_string()
             } else {
-                kw.to_string()
+                format!("'{kw}' not allowed in 'defaults' section.")
             };
-            c.alert(
-                l,
-                "not-in-defaults",
-                format!("'{what}' not allowed in 'defaults' section."),
-            );
+            c.alert(l, "not-in-defaults", msg);
         }
         "errorfile" => super::server::errorfile(c, l),
         "filter" => {

@@ -155,11 +155,8 @@ pub(super) fn server(c: &mut Checker<'_>, l: &Line<'_>, pname: &str, kind: Proxy
         .cur_proxy()
         .map(|p| p.default_server.clone())
         .unwrap_or_default();
-    let mut opts: Vec<(String, Vec<String>)> = if kwd == "default-server" {
-        Vec::new()
-    } else {
-        defaults
-    };
+    // Successive `default-server` lines accumulate; servers start from them.
+    let mut opts: Vec<(String, Vec<String>)> = defaults;
     let mut i = first_opt;
     while i < l.words.len() {
         let k = l.words[i];

@@ -14,7 +14,7 @@ pub mod head;
 use super::rules::{Conn, Verdict, run_request, run_response};
 use super::{ClientInfo, Frontend, Route};
 use crate::runtime::drain::Drain;
-use crate::upstream::connect::connect;
+use crate::upstream::pool;
 use body::{BodyError, Timeouts, fill, send};
 use head::{Framing, Parsed, Request, Response};
 use std::net::{IpAddr, Ipv4Addr};
@@ -212,22 +212,32 @@ where
     let src_ip = conn
         .src
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-    let server = match connect(&route.be, src_ip).await {
-        Ok(s) => s,
+    let server_close = route.server_close || fe.server_close || route.httpclose || fe.httpclose;
+    let be = &route.be;
+    // `http-reuse safe`: only bodyless requests may ride an idle
+    // connection, so a failure on it can be retried transparently.
+    // Request-hashing algorithms (uri, url_param, hdr, hash) read this key.
+    let key = be.balancer.request_hash(
+        req.uri.as_bytes(),
+        req.headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.as_slice())),
+        src_ip,
+    );
+    let acquire = pool::acquire(be, src_ip, be.http_reuse && !has_body);
+    let mut lease = match crate::upstream::lb::with_request_hash(key, acquire).await {
+        Ok(l) => l,
         Err(_) => {
             let c = reply_close(close);
             return reply(io, &errors::stream_page(503, c), fe, c).await;
         }
     };
-    let _guard = server.guard;
-    let mut srv = server.stream;
-    let st = route.be.server_timeout;
+    let st = be.server_timeout;
     let ct = fe.client_timeout;
 
     // Request head and body to the server.
     let mut out = Vec::with_capacity(1024);
-    let start = format!("{} {} HTTP/1.{}", req.method, req.uri, req.minor);
-    let server_close = route.server_close || fe.server_close || route.httpclose || fe.httpclose;
+    start_line(&mut out, &req.method, &req.uri, req.minor);
     let conn_hdr: &[(&str, &[u8])] =
         if req.conn_upgrade && req.headers.iter().any(|h| h.name == "upgrade") {
             &[("connection", b"upgrade")]
@@ -238,39 +248,60 @@ where
         } else {
             &[]
         };
-    head::write_head(&mut out, start.as_bytes(), &req.headers, conn_hdr);
-    if send(&mut srv, &out, st).await.is_err() {
-        return reply(io, &errors::stream_page(502, true), fe, true).await;
-    }
-    let up = Timeouts {
-        read: ct,
-        write: st,
-    };
-    match body::forward(buf, io, &mut srv, req.framing, up).await {
-        Ok(()) => {}
-        Err(BodyError::Invalid) => {
-            let _ = send(io, &errors::mux_page(400), ct).await;
-            return Next::Close;
-        }
-        Err(BodyError::ReadTimeout) => {
-            let _ = send(io, &errors::mux_page(408), ct).await;
-            return Next::Close;
-        }
-        Err(BodyError::Read(_) | BodyError::Truncated) => return Next::Close,
-        Err(BodyError::Write(_) | BodyError::WriteTimeout) => {
-            return reply(io, &errors::stream_page(502, true), fe, true).await;
-        }
-    }
-
-    // Response head(s): forward 1xx interim responses, stop at the final one.
+    // The start line is already in `out`; `write_head` ends it.
+    head::write_head(&mut out, b"", &req.headers, conn_hdr);
     let head_req = req.method == "HEAD";
     let mut sbuf: Vec<u8> = Vec::with_capacity(16384);
-    let mut resp = loop {
-        match read_response(&mut srv, &mut sbuf, st, head_req).await {
-            Ok(r) if (100..200).contains(&r.status) && r.status != 101 => {
-                let mut o = Vec::new();
-                let start = format!("HTTP/1.1 {} {}", r.status, r.reason);
-                head::write_head(&mut o, start.as_bytes(), &r.headers, &[]);
+    let first = loop {
+        let res = send_request(io, buf, &mut lease.stream, &out, &req, st, ct, &mut sbuf).await;
+        match res {
+            Ok(r) => break r,
+            // An idle connection the server closed meanwhile: once more on
+            // a fresh one, invisible to the client.
+            Err(Fail::Early(_)) if lease.reused => {
+                let srv = lease.server().clone();
+                drop(lease);
+                lease = match pool::fresh(be, srv, src_ip).await {
+                    Ok(l) => l,
+                    Err(_) => {
+                        let c = reply_close(close);
+                        return reply(io, &errors::stream_page(503, c), fe, c).await;
+                    }
+                };
+                sbuf.clear();
+            }
+            Err(Fail::Early(Early::Write) | Fail::Write) => {
+                return reply(io, &errors::stream_page(502, true), fe, true).await;
+            }
+            Err(Fail::Early(Early::Read) | Fail::Status(_)) => {
+                let status = match res {
+                    Err(Fail::Status(s)) => s,
+                    _ => 502,
+                };
+                let c = reply_close(close);
+                return reply(io, &errors::stream_page(status, c), fe, c).await;
+            }
+            Err(Fail::Client(Some(status))) => {
+                let _ = send(io, &errors::mux_page(status), ct).await;
+                return Next::Close;
+            }
+            Err(Fail::Client(None)) => return Next::Close,
+        }
+    };
+
+    // Response head(s): forward 1xx interim responses, stop at the final one.
+    let mut next = Some(first);
+    let resp = loop {
+        let got = match next.take() {
+            Some(r) => Ok(r),
+            None => read_response(&mut lease.stream, &mut sbuf, st, head_req, req.minor).await,
+        };
+        match got {
+            Ok(r) if (100..200).contains(&r.0.status) && r.0.status != 101 => {
+                let mut o = Vec::with_capacity(256);
+                let r = r.0;
+                status_line(&mut o, r.status, &r.reason);
+                head::write_head(&mut o, b"", &r.headers, &[]);
                 if send(io, &o, ct).await.is_err() {
                     return Next::Close;
                 }
@@ -282,6 +313,7 @@ where
             }
         }
     };
+    let (mut resp, srv_keep) = resp;
 
     let mut verdict = run_response(&route.resp_rules, &req, &mut resp, conn);
     if let Verdict::Continue = verdict {
@@ -302,19 +334,19 @@ where
     }
 
     if resp.status == 101 {
-        return upgrade(io, buf, srv, &sbuf, &resp, fe, &route).await;
+        return upgrade(io, buf, lease.stream, &sbuf, &resp, fe, &route).await;
     }
     close |= resp.framing == Framing::UntilClose;
     let conn_hdr: &[(&str, &[u8])] = if close {
         &[("connection", b"close")]
-    } else if !close && req.minor == 0 {
+    } else if req.minor == 0 {
         &[("connection", b"keep-alive")]
     } else {
         &[]
     };
     let mut o = Vec::with_capacity(1024);
-    let start = format!("HTTP/1.1 {} {}", resp.status, resp.reason);
-    head::write_head(&mut o, start.as_bytes(), &resp.headers, conn_hdr);
+    status_line(&mut o, resp.status, &resp.reason);
+    head::write_head(&mut o, b"", &resp.headers, conn_hdr);
     if send(io, &o, ct).await.is_err() {
         return Next::Close;
     }
@@ -322,28 +354,139 @@ where
         read: st,
         write: ct,
     };
-    if body::forward(&mut sbuf, &mut srv, io, resp.framing, down)
+    if body::forward(&mut sbuf, &mut lease.stream, io, resp.framing, down)
         .await
         .is_err()
     {
         return Next::Close;
     }
+    // The server connection outlives the exchange only when both ends
+    // agreed on keep-alive and nothing extra arrived after the body.
+    if be.http_reuse
+        && srv_keep
+        && !server_close
+        && resp.framing != Framing::UntilClose
+        && sbuf.is_empty()
+    {
+        pool::release(lease);
+    }
     if close { Next::Close } else { Next::KeepAlive }
 }
 
-/// Reads a response head; `Err` carries the status to answer with.
+/// Why sending a request (and reading the first response head) failed.
+enum Fail {
+    /// Before any response byte: retryable on a fresh connection when the
+    /// request went over a reused one.
+    Early(Early),
+    /// The server refused the body.
+    Write,
+    /// The answer to give after a response error (502/504).
+    Status(u16),
+    /// The client side failed: the mux page to send, if any, then close.
+    Client(Option<u16>),
+}
+
+enum Early {
+    Write,
+    Read,
+}
+
+/// Sends the request head (and body) and reads the first response head.
+#[allow(clippy::too_many_arguments)]
+async fn send_request<S>(
+    io: &mut S,
+    buf: &mut Vec<u8>,
+    srv: &mut TcpStream,
+    head_bytes: &[u8],
+    req: &Request,
+    st: Option<Duration>,
+    ct: Option<Duration>,
+    sbuf: &mut Vec<u8>,
+) -> Result<(Response, bool), Fail>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    if send(srv, head_bytes, st).await.is_err() {
+        return Err(Fail::Early(Early::Write));
+    }
+    let up = Timeouts {
+        read: ct,
+        write: st,
+    };
+    match body::forward(buf, io, srv, req.framing, up).await {
+        Ok(()) => {}
+        Err(BodyError::Invalid) => return Err(Fail::Client(Some(400))),
+        Err(BodyError::ReadTimeout) => return Err(Fail::Client(Some(408))),
+        Err(BodyError::Read(_) | BodyError::Truncated) => return Err(Fail::Client(None)),
+        Err(BodyError::Write(_) | BodyError::WriteTimeout) => return Err(Fail::Write),
+    }
+    match read_response(srv, sbuf, st, req.method == "HEAD", req.minor).await {
+        Ok(r) => Ok(r),
+        Err(502) if sbuf.is_empty() => Err(Fail::Early(Early::Read)),
+        Err(s) => Err(Fail::Status(s)),
+    }
+}
+
+/// `METHOD URI HTTP/1.x` without the line end.
+fn start_line(out: &mut Vec<u8>, method: &str, uri: &str, minor: u8) {
+    out.extend_from_slice(method.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(uri.as_bytes());
+    out.extend_from_slice(b" HTTP/1.");
+    out.push(b'0' + minor.min(9));
+}
+
+/// `HTTP/1.1 <status> <reason>` without the line end.
+fn status_line(out: &mut Vec<u8>, status: u16, reason: &str) {
+    let s = status.min(999);
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(&[
+        b'0' + (s / 100) as u8,
+        b'0' + (s / 10 % 10) as u8,
+        b'0' + (s % 10) as u8,
+        b' ',
+    ]);
+    out.extend_from_slice(reason.as_bytes());
+}
+
+/// Whether the server keeps the connection open after this response:
+/// HTTP/1.1 unless `connection: close`, HTTP/1.0 (or an HTTP/1.0 request)
+/// only with `connection: keep-alive`. `raw` is the response head as sent
+/// (the parsed headers no longer carry `connection`).
+fn server_keeps_alive(raw: &[u8], resp_minor: u8, req_minor: u8) -> bool {
+    let (mut close, mut keep) = (false, false);
+    for line in raw.split(|&b| b == b'\n').skip(1) {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        if !line[..colon].eq_ignore_ascii_case(b"connection") {
+            continue;
+        }
+        for tok in line[colon + 1..].split(|&b| b == b',') {
+            let tok = tok.trim_ascii();
+            close |= tok.eq_ignore_ascii_case(b"close");
+            keep |= tok.eq_ignore_ascii_case(b"keep-alive");
+        }
+    }
+    !close && (keep || (resp_minor >= 1 && req_minor >= 1))
+}
+
+/// Reads a response head; `Err` carries the status to answer with. The
+/// flag tells whether the server keeps the connection alive.
 async fn read_response(
     srv: &mut TcpStream,
     sbuf: &mut Vec<u8>,
     st: Option<Duration>,
     head_req: bool,
-) -> Result<Response, u16> {
+    req_minor: u8,
+) -> Result<(Response, bool), u16> {
     loop {
         if !sbuf.is_empty() {
             match head::parse_response(sbuf, head_req) {
                 Parsed::Done(r, n) => {
+                    let keep = server_keeps_alive(&sbuf[..n], r.minor, req_minor);
                     sbuf.drain(..n);
-                    return Ok(r);
+                    return Ok((r, keep));
                 }
                 Parsed::Invalid => return Err(502),
                 Parsed::Partial if sbuf.len() >= MAX_HEAD => return Err(502),

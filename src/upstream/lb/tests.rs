@@ -1,9 +1,18 @@
+use super::hash::{HashType, crc32, djb2, sdbm, wt6};
 use super::*;
 use std::net::{Ipv4Addr, SocketAddr};
 
 fn srv(name: &str, weight: u32, backup: bool) -> Arc<ServerState> {
     let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
     Arc::new(ServerState::new(name, Some(addr), weight, backup))
+}
+
+fn algo(kind: Kind) -> Algo {
+    Algo {
+        kind,
+        hash: HashType::default(),
+        ids: Vec::new(),
+    }
 }
 
 fn names(b: &Balancer, n: usize) -> Vec<String> {
@@ -20,7 +29,7 @@ fn names(b: &Balancer, n: usize) -> Vec<String> {
 #[test]
 fn equal_weights_rotate_in_declaration_order() {
     let s = vec![srv("a", 1, false), srv("b", 1, false), srv("c", 1, false)];
-    let b = Balancer::new(Algo::RoundRobin, &s, false);
+    let b = Balancer::new(algo(Kind::RoundRobin), &s, false);
     assert_eq!(names(&b, 6), ["a", "b", "c", "a", "b", "c"]);
 }
 
@@ -38,12 +47,12 @@ fn down_servers_are_skipped_and_backups_wait() {
         srv("bk1", 1, true),
         srv("bk2", 1, true),
     ];
-    let b = Balancer::new(Algo::RoundRobin, &s, false);
+    let b = Balancer::new(algo(Kind::RoundRobin), &s, false);
     s[0].set_up(false);
     assert_eq!(names(&b, 2), ["b", "b"]);
     s[1].set_up(false);
     assert_eq!(names(&b, 2), ["bk1", "bk1"]);
-    let all = Balancer::new(Algo::RoundRobin, &s, true);
+    let all = Balancer::new(algo(Kind::RoundRobin), &s, true);
     assert_eq!(names(&all, 2), ["bk1", "bk2"]);
     s[2].set_up(false);
     s[3].set_up(false);
@@ -53,7 +62,7 @@ fn down_servers_are_skipped_and_backups_wait() {
 #[test]
 fn leastconn_prefers_idle_servers() {
     let s = vec![srv("a", 1, false), srv("b", 1, false)];
-    let b = Balancer::new(Algo::LeastConn, &s, false);
+    let b = Balancer::new(algo(Kind::LeastConn), &s, false);
     let _g = s[0].take();
     assert_eq!(names(&b, 3), ["b", "b", "b"]);
 }
@@ -63,18 +72,18 @@ fn first_fills_servers_in_order() {
     let mut a = ServerState::new("a", "127.0.0.1:1".parse().ok(), 1, false);
     a.maxconn = Some(1);
     let s = vec![Arc::new(a), srv("b", 1, false)];
-    let b = Balancer::new(Algo::First, &s, false);
+    let b = Balancer::new(algo(Kind::First), &s, false);
     assert_eq!(names(&b, 1), ["a"]);
     let _g = s[0].take();
     assert_eq!(names(&b, 1), ["b"]);
 }
 
 #[test]
-fn source_is_stable_and_uses_full_hash() {
+fn source_hashes_the_raw_address_without_avalanche() {
     let s = vec![srv("a", 1, false), srv("b", 1, false), srv("c", 1, false)];
-    let b = Balancer::new(Algo::Source, &s, false);
+    let b = Balancer::new(algo(Kind::Source), &s, false);
     let ip = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7));
-    let want = (full_hash(u32::from(Ipv4Addr::new(10, 0, 0, 7))) % 3) as usize;
+    let want = (u32::from(Ipv4Addr::new(10, 0, 0, 7)) % 3) as usize;
     for _ in 0..4 {
         assert_eq!(
             b.pick(ip, None).map(|s| s.name.clone()),
@@ -86,10 +95,150 @@ fn source_is_stable_and_uses_full_hash() {
 #[test]
 fn redispatch_avoids_the_failed_server() {
     let s = vec![srv("a", 1, false), srv("b", 1, false)];
-    let b = Balancer::new(Algo::First, &s, false);
+    let b = Balancer::new(algo(Kind::First), &s, false);
     let src = IpAddr::V4(Ipv4Addr::LOCALHOST);
     assert_eq!(
         b.pick(src, Some(&s[0])).map(|s| s.name.clone()),
         Some("b".into())
     );
+}
+
+/// Values printed by HAProxy 2.6.12's `sdbm`, `djb2`, `wt6`, `crc32`
+/// converters on `path`, without and with the avalanche argument (1).
+#[test]
+fn hash_functions_match_haproxy_converters() {
+    let cases: [(&str, [u32; 8]); 4] = [
+        (
+            "/",
+            [
+                47, 177620, 1886637733, 2043925204, 2118074832, 3725504903, 2250254464, 2724628003,
+            ],
+        ),
+        (
+            "/abc",
+            [
+                3135654771, 2088271610, 4175322074, 326170788, 2611440265, 1563166642, 2702208831,
+                2375596333,
+            ],
+        ),
+        (
+            "/hello/world",
+            [
+                3461884038, 3258338207, 3022396808, 2263584858, 3247079497, 1125971948, 1385928714,
+                1699623523,
+            ],
+        ),
+        (
+            "/0123456789abcdefXYZ",
+            [
+                2407387746, 114912193, 84409964, 1611609744, 1749565366, 3553135803, 2916199170,
+                390766220,
+            ],
+        ),
+    ];
+    for (k, v) in cases {
+        let k = k.as_bytes();
+        let raw = [sdbm(k), djb2(k), wt6(k), crc32(k)];
+        assert_eq!(raw, v[..4], "{k:?}");
+        assert_eq!(raw.map(full_hash), v[4..], "{k:?}");
+    }
+}
+
+#[test]
+fn map_table_follows_haproxy_order() {
+    // Weights are divided by their GCD; ties go to the first declared.
+    assert_eq!(map::effective_weights(&[20, 10, 0]), [2, 1, 0]);
+    let t = map::build(&[3, 1], &[true, true], None);
+    assert_eq!(t, [0, 1, 0, 0]);
+    assert_eq!(map::build(&[1, 1, 1], &[true, false, true], None), [0, 2]);
+    assert_eq!(map::build(&[2, 2], &[true, true], Some(2)), [0, 1]);
+}
+
+#[test]
+fn uri_key_options() {
+    use key::{UriOpts, uri_key};
+    let u = b"/a/b/c?x=1";
+    assert_eq!(uri_key(u, &UriOpts::default()), b"/a/b/c");
+    let whole = UriOpts {
+        whole: true,
+        ..Default::default()
+    };
+    assert_eq!(uri_key(u, &whole), u);
+    let depth = UriOpts {
+        depth: 2,
+        ..Default::default()
+    };
+    assert_eq!(uri_key(u, &depth), b"/a/b");
+    let len = UriOpts {
+        len: 3,
+        ..Default::default()
+    };
+    assert_eq!(uri_key(u, &len), b"/a/");
+    let po = UriOpts {
+        path_only: true,
+        ..Default::default()
+    };
+    assert_eq!(uri_key(b"http://h:1/p?q", &po), b"/p");
+    assert_eq!(
+        uri_key(b"http://h:1/p?q", &UriOpts::default()),
+        b"http://h:1/p"
+    );
+}
+
+#[test]
+fn url_param_and_domain() {
+    assert_eq!(key::url_param(b"/x?a=1&id=42&b", b"id"), Some(&b"42"[..]));
+    assert_eq!(key::url_param(b"/x?aid=1", b"id"), None);
+    assert_eq!(key::url_param(b"/x?id=", b"id"), Some(&b""[..]));
+    assert_eq!(key::domain_only(b"www.example.com"), b"example");
+    assert_eq!(key::domain_only(b"example.com"), b"example");
+    assert_eq!(key::domain_only(b"localhost"), b"localhost");
+}
+
+#[test]
+fn balance_parsing_and_refusals() {
+    let w = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+    assert!(
+        matches!(algo::parse_balance(&w("uri whole depth 3")), Ok(Kind::Uri(o)) if o.whole && o.depth == 3)
+    );
+    assert_eq!(algo::parse_balance(&w("random(3)")), Ok(Kind::Random(3)));
+    assert_eq!(
+        algo::parse_balance(&w("hash req.hdr(x-id)")),
+        Ok(Kind::Hash(Expr::ReqHdr("x-id".into())))
+    );
+    assert_eq!(
+        unsupported_balance(&w("rdp-cookie")).as_deref(),
+        Some("balance rdp-cookie")
+    );
+    assert_eq!(
+        unsupported_balance(&w("url_param id check_post")).as_deref(),
+        Some("balance url_param check_post")
+    );
+    assert_eq!(
+        unsupported_balance(&w("hash path,lower")).as_deref(),
+        Some("balance hash path,lower")
+    );
+    assert_eq!(
+        algo::assign_ids(&[None, Some(1), None, Some(3)]),
+        [2, 1, 4, 3]
+    );
+    let ht = HashType::parse(&w("consistent")).unwrap();
+    assert!(ht.avalanche);
+    assert!(!HashType::parse(&w("consistent sdbm")).unwrap().avalanche);
+}
+
+#[test]
+fn consistent_ring_skips_down_servers_only_for_their_keys() {
+    let ring = chash::Ring::new(&[(0, 1, 1), (1, 2, 1), (2, 3, 1)]);
+    let all = |_: usize| true;
+    let no1 = |i: usize| i != 1;
+    for h in (0..u32::MAX).step_by(7_654_321) {
+        let a = ring.lookup(h, &all, None);
+        let b = ring.lookup(h, &no1, None);
+        if a != Some(1) {
+            assert_eq!(a, b);
+        } else {
+            assert_ne!(b, Some(1));
+        }
+    }
 }

@@ -1,0 +1,99 @@
+use super::*;
+use crate::config::ir::Config;
+
+fn load(text: &str) -> Config {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("sy-health-{}-{n}.cfg", std::process::id()));
+    std::fs::write(&path, text).expect("write cfg");
+    let name = path.to_string_lossy().to_string();
+    let res = crate::config::load(
+        std::slice::from_ref(&name),
+        &|_| None,
+        crate::config::check::Options::default(),
+    )
+    .expect("load");
+    let _ = std::fs::remove_file(&path);
+    assert!(!res.failed, "config failed: {:?}", res.diags);
+    res.config
+}
+
+const BASE: &str =
+    "defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n";
+
+#[test]
+fn defaults_and_server_parameters() {
+    let cfg = load(&format!(
+        "{BASE}backend b\n  default-server inter 3s fall 5\n  server s1 127.0.0.1:80 check rise 4 fastinter 100 downinter 1m port 8080 addr 127.0.0.2\n  server s2 127.0.0.1:81 check\n  server s3 127.0.0.1:82\n"
+    ));
+    let p = plan(&cfg).expect("plan");
+    assert_eq!(p.len(), 1);
+    let c = &p[0].checks;
+    assert_eq!(c.len(), 2);
+    assert_eq!((c[0].rise, c[0].fall), (4, 5));
+    assert_eq!(c[0].intervals.inter, Duration::from_secs(3));
+    assert_eq!(c[0].intervals.fastinter, Some(Duration::from_millis(100)));
+    assert_eq!(c[0].intervals.downinter, Some(Duration::from_secs(60)));
+    let base: SocketAddr = "127.0.0.1:80".parse().unwrap();
+    assert_eq!(
+        c[0].target(Some(base)),
+        Some("127.0.0.2:8080".parse().unwrap())
+    );
+    assert_eq!(c[0].timeout_connect, Some(Duration::from_secs(1)));
+    assert_eq!(c[0].timeout_check, None);
+    assert!(matches!(c[0].kind, CheckKind::Tcp));
+    // HAProxy's defaults: inter 2000, rise 2 (fall 5 from default-server).
+    assert_eq!((c[1].rise, c[1].fall), (2, 5));
+    assert_eq!(c[1].intervals.inter, Duration::from_secs(3));
+    assert_eq!(c[1].server, 1);
+}
+
+#[test]
+fn no_check_disables() {
+    let cfg = load(&format!(
+        "{BASE}backend b\n  default-server check\n  server s1 127.0.0.1:80 no-check\n  server s2 127.0.0.1:81\n"
+    ));
+    let p = plan(&cfg).expect("plan");
+    assert_eq!(p[0].checks.len(), 1);
+    assert_eq!(p[0].checks[0].server_name, "s2");
+    assert_eq!(p[0].checks[0].intervals.inter, Duration::from_millis(2000));
+    assert_eq!((p[0].checks[0].rise, p[0].checks[0].fall), (2, 3));
+}
+
+#[test]
+fn httpchk_from_defaults_and_proxy() {
+    let cfg = load(&format!(
+        "{BASE}  option httpchk GET /d\n  http-check expect status 204\n  timeout check 300\nbackend b\n  server s1 127.0.0.1:80 check\nbackend c\n  http-check send meth HEAD uri /own\n  server s1 127.0.0.1:80 check\n"
+    ));
+    let p = plan(&cfg).expect("plan");
+    let CheckKind::Http(h) = &p[0].checks[0].kind else {
+        panic!("expected http")
+    };
+    assert_eq!(h.request(), b"GET /d HTTP/1.0\r\n\r\n");
+    assert_eq!(h.expects.len(), 1);
+    assert_eq!(
+        p[0].checks[0].timeout_check,
+        Some(Duration::from_millis(300))
+    );
+    let CheckKind::Http(h) = &p[1].checks[0].kind else {
+        panic!("expected http")
+    };
+    // Own http-check rules replace the defaults' ones.
+    assert_eq!(h.request(), b"HEAD /own HTTP/1.0\r\n\r\n");
+    assert!(h.expects.is_empty());
+}
+
+#[test]
+fn unsupported_forms_are_refused_by_name() {
+    let cfg = load(&format!(
+        "{BASE}backend b\n  option httpchk\n  http-check expect hdr name x-ok\n  server s1 127.0.0.1:80 check\n"
+    ));
+    let e = plan(&cfg).unwrap_err();
+    assert!(e.contains("'http-check expect hdr name'"), "{e}");
+    assert!(e.contains(":3]"), "{e}");
+    let cfg = load(&format!(
+        "{BASE}backend b\n  option httpchk\n  http-check send meth GET body hello\n  server s1 127.0.0.1:80 check\n"
+    ));
+    let e = plan(&cfg).unwrap_err();
+    assert!(e.contains("'http-check send body' is not supported"), "{e}");
+}

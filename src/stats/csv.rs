@@ -1,0 +1,238 @@
+//! `show stat` (CSV): one row per frontend, server and backend, in
+//! HAProxy's order (per proxy in config order: FRONTEND, servers, BACKEND).
+//!
+//! Owns: the values we can state honestly (sessions, limits, status,
+//! weights, ids, mode, algo, address). Every other cell keeps the value a
+//! freshly started HAProxy 2.6.12 prints ([`super::templates`]). Must not
+//! change state.
+
+use super::templates as t;
+use super::{BeView, PxView, SrvView, Stats};
+use crate::config::ir::Mode;
+use crate::upstream::server::AdminState;
+
+/// A row being filled: cells from column 0.
+struct Row(Vec<String>);
+
+impl Row {
+    fn new(px: &str, sv: &str, template: &str) -> Row {
+        let mut v = vec![quote(px), quote(sv)];
+        v.extend(template.split(',').map(str::to_string));
+        Row(v)
+    }
+    fn set(&mut self, col: &str, val: impl ToString) {
+        if let Some(i) = col_index(col)
+            && let Some(c) = self.0.get_mut(i)
+        {
+            *c = quote(&val.to_string());
+        }
+    }
+    fn line(&self) -> String {
+        // The templates keep HAProxy's trailing empty cell (line ends in ',').
+        let mut s = self.0.join(",");
+        s.push('\n');
+        s
+    }
+}
+
+/// Column position by name in HAProxy's header.
+pub fn col_index(name: &str) -> Option<usize> {
+    t::HEADER
+        .trim_start_matches("# ")
+        .split(',')
+        .position(|c| c == name)
+}
+
+/// Quotes a cell containing `,` or `"` (9.1).
+fn quote(s: &str) -> String {
+    if s.contains([',', '"']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// A server's `status` cell.
+pub fn server_status(be: &BeView, s: &SrvView) -> String {
+    let live = &s.live;
+    if live.admin_state() == AdminState::Maint {
+        if let Some(via) = s.via_maint(be) {
+            return format!("MAINT (via {via})");
+        }
+        return "MAINT".into();
+    }
+    if !live.is_up() {
+        return "DOWN".into();
+    }
+    if live.admin_state() == AdminState::Drain {
+        return "DRAIN".into();
+    }
+    if s.ir.check {
+        "UP".into()
+    } else {
+        "no check".into()
+    }
+}
+
+/// Usable servers of a backend: (active count, backup count, weight).
+pub fn be_weights(be: &BeView) -> (u32, u32, u32) {
+    // HAProxy's "currently usable": up, not in maintenance nor draining,
+    // non-zero weight (maxconn does not matter here).
+    let usable = |s: &&SrvView| {
+        s.live.is_up() && s.live.admin_state() == AdminState::Ready && s.live.cur_weight() > 0
+    };
+    let act: Vec<&SrvView> = be
+        .servers
+        .iter()
+        .filter(|s| !s.ir.backup)
+        .filter(usable)
+        .collect();
+    let bck: Vec<&SrvView> = be
+        .servers
+        .iter()
+        .filter(|s| s.ir.backup)
+        .filter(usable)
+        .collect();
+    let weight = if !act.is_empty() {
+        act.iter().map(|s| s.live.cur_weight()).sum()
+    } else if be.all_backups {
+        bck.iter().map(|s| s.live.cur_weight()).sum()
+    } else {
+        bck.first().map_or(0, |s| s.live.cur_weight())
+    };
+    (act.len() as u32, bck.len() as u32, weight)
+}
+
+fn frontend_row(st: &Stats, px: &PxView, fe: &super::FeView) -> String {
+    let tpl = if px.mode == Mode::Http {
+        t::FE_HTTP
+    } else {
+        t::FE_TCP
+    };
+    let mut r = Row::new(&px.name, "FRONTEND", tpl);
+    let scur = fe.limiter.as_ref().map_or(0, |l| {
+        fe.maxconn.saturating_sub(l.available_permits() as u32)
+    });
+    r.set("scur", scur);
+    r.set("slim", fe.maxconn);
+    r.set("iid", px.iid);
+    r.set("mode", px.mode.name());
+    let _ = st;
+    r.line()
+}
+
+fn server_row(st: &Stats, px: &PxView, be: &BeView, s: &SrvView) -> String {
+    let tpl = if px.mode == Mode::Http {
+        t::SRV_HTTP
+    } else {
+        t::SRV_TCP
+    };
+    let mut r = Row::new(&px.name, &s.ir.name, tpl);
+    let l = &s.live;
+    r.set("scur", l.conns());
+    r.set(
+        "slim",
+        s.ir.maxconn
+            .filter(|&m| m > 0)
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+    );
+    r.set("stot", l.total());
+    r.set("lbtot", l.total());
+    r.set("status", server_status(be, s));
+    r.set("weight", l.cur_weight());
+    r.set("uweight", l.cur_weight());
+    r.set("act", u8::from(!s.ir.backup));
+    r.set("bck", u8::from(s.ir.backup));
+    r.set("lastchg", s.since_change().as_secs());
+    r.set("iid", px.iid);
+    r.set("sid", s.sid);
+    r.set("tracked", s.ir.track.clone().unwrap_or_default());
+    r.set("addr", s.addr_text());
+    r.set("mode", px.mode.name());
+    let _ = st;
+    r.line()
+}
+
+fn backend_row(st: &Stats, px: &PxView, be: &BeView) -> String {
+    let tpl = if px.mode == Mode::Http {
+        t::BE_HTTP
+    } else {
+        t::BE_TCP
+    };
+    let mut r = Row::new(&px.name, "BACKEND", tpl);
+    let scur: u32 = be.servers.iter().map(|s| s.live.conns()).sum();
+    let stot: u64 = be.servers.iter().map(|s| s.live.total()).sum();
+    let (act, bck, weight) = be_weights(be);
+    r.set("scur", scur);
+    r.set("slim", be.fullconn);
+    r.set("stot", stot);
+    r.set("lbtot", stot);
+    let up = weight > 0 || be.servers.is_empty();
+    r.set("status", if up { "UP" } else { "DOWN" });
+    r.set("weight", weight);
+    r.set("uweight", weight);
+    r.set("act", act);
+    r.set("bck", bck);
+    r.set("lastchg", st.uptime().as_secs());
+    if !up {
+        r.set("downtime", st.uptime().as_secs());
+    }
+    r.set("iid", px.iid);
+    r.set("cookie", if be.cookie { "SRV" } else { "" });
+    r.set("mode", px.mode.name());
+    r.set("algo", &be.algo);
+    r.line()
+}
+
+/// Row filter of `show stat [<px>|<iid>] [<type mask>] [<sid>]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Filter<'a> {
+    pub proxy: Option<&'a str>,
+    /// 1 = frontends, 2 = backends, 4 = servers.
+    pub mask: u32,
+    pub sid: Option<u32>,
+}
+
+impl Default for Filter<'_> {
+    fn default() -> Self {
+        Filter {
+            proxy: None,
+            mask: 7,
+            sid: None,
+        }
+    }
+}
+
+/// The whole `show stat` answer (header + rows, no final empty line).
+pub fn show_stat(st: &Stats, f: Filter<'_>) -> String {
+    let mut out = String::from(t::HEADER);
+    out.push('\n');
+    for px in &st.proxies {
+        if let Some(p) = f.proxy
+            && p != px.name
+            && p.parse::<u32>().ok() != Some(px.iid)
+        {
+            continue;
+        }
+        if let Some(fe) = &px.fe
+            && f.mask & 1 != 0
+            && f.sid.is_none()
+        {
+            out.push_str(&frontend_row(st, px, fe));
+        }
+        if let Some(be) = &px.be {
+            if f.mask & 4 != 0 {
+                for s in &be.servers {
+                    if f.sid.is_none_or(|id| id == s.sid) {
+                        out.push_str(&server_row(st, px, be, s));
+                    }
+                }
+            }
+            if f.mask & 2 != 0 {
+                out.push_str(&backend_row(st, px, be));
+            }
+        }
+    }
+    out
+}
