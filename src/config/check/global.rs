@@ -131,6 +131,19 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>) {
             }
         }
         "stats" => stats(c, l),
+        "ssl-dh-param-file" => {
+            let f = l.arg(1);
+            let ok = std::fs::read_to_string(f)
+                .map(|t| t.contains("-----BEGIN DH PARAMETERS-----"))
+                .unwrap_or(false);
+            if !ok {
+                c.alert(
+                    l,
+                    "dh-param",
+                    format!("'ssl-dh-param-file': unable to load DH parameters from file <{f}>."),
+                );
+            }
+        }
         "lua-load" | "lua-load-per-thread" => {
             let f = l.arg(1);
             if let Err(e) = std::fs::metadata(f) {

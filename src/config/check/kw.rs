@@ -291,9 +291,26 @@ pub fn check_http_rule(l: &super::Line<'_>, c: &mut Checker<'_>) -> Result<(), R
         })
 }
 
-pub fn check_tcp_rule(l: &super::Line<'_>, c: &mut Checker<'_>) -> Result<(), String> {
-    let _ = (l, c);
-    Ok(())
+/// Checks the condition of a `tcp-request`/`tcp-response` rule.
+pub fn check_tcp_rule(
+    l: &super::Line<'_>,
+    c: &mut Checker<'_>,
+    kind: ProxyKind,
+    pname: &str,
+) -> Result<(), String> {
+    let Some(i) = l.words.iter().position(|w| *w == "if" || *w == "unless") else {
+        return Ok(());
+    };
+    parse_cond(&l.words[i..], c).map_err(|e| {
+        format!(
+            "'{} {} {}' : error detected in {} '{pname}' while parsing '{}' condition : {e}",
+            l.arg(0),
+            l.arg(1),
+            l.arg(2),
+            kind.name(),
+            l.arg(i)
+        )
+    })
 }
 
 pub fn load_errorfile(code: &str, path: &str, c: &mut Checker<'_>) -> Result<(), String> {

@@ -415,7 +415,7 @@ pub(super) fn tcp_rule(
         );
         return;
     }
-    if let Err(e) = kw::check_tcp_rule(l, c) {
+    if let Err(e) = kw::check_tcp_rule(l, c, kind, pname) {
         c.alert(l, "bad-rule", e);
         return;
     }
