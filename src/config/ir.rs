@@ -242,6 +242,8 @@ pub struct Global {
     pub pidfile: Option<String>,
     pub stats_sockets: Vec<StatsSocket>,
     pub zero_warning: bool,
+    /// `no strict-limits`: failing to raise the fd limit is not fatal.
+    pub no_strict_limits: bool,
     pub directives: Vec<RawRule>,
 }
 

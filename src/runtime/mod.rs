@@ -8,6 +8,7 @@
 //! configuration text nor touch the bytes of a session.
 
 pub mod drain;
+mod process;
 
 use crate::cli::args::Args;
 use crate::config::ir::Config;
@@ -25,9 +26,12 @@ fn alert(msg: &str) {
 
 /// Starts the proxy; returns the process exit code.
 pub fn run(cfg: Config, args: Args) -> i32 {
-    if args.daemon || cfg.global.daemon {
-        // Not implemented yet: stay in the foreground rather than pretend.
-        tracing::warn!("daemon mode is not implemented; running in the foreground");
+    // Before any thread exists: fd limits, then daemon fork and pid file.
+    if let Err(e) =
+        process::raise_fd_limit(&cfg).and_then(|_| process::daemonize_if_needed(&cfg, &args))
+    {
+        alert(&e);
+        return 1;
     }
     let threads = cfg
         .global
@@ -102,6 +106,21 @@ async fn serve(cfg: Config, args: Args) -> i32 {
                 }
             }
         }
+    }
+    // Stats sockets (runtime API): bound before serving; failure is fatal.
+    let fe_sems: Vec<_> = loops
+        .iter()
+        .map(|(_, f, l)| (f.name.clone(), l.frontend.clone()))
+        .collect();
+    let stats = crate::stats::Stats::build(
+        &cfg,
+        &frontends,
+        Some((global.clone(), global_max)),
+        &fe_sems,
+    );
+    if let Err(e) = crate::stats::start(Arc::new(stats), &cfg) {
+        alert(&e);
+        return 1;
     }
     for (l, fe, limits) in loops {
         tokio::spawn(listener::accept_loop(l, fe, limits, drain.clone()));

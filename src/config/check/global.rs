@@ -72,6 +72,7 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>) {
             c.cfg.global.master_worker = true;
         }
         "zero-warning" => c.cfg.global.zero_warning = true,
+        "strict-limits" => c.cfg.global.no_strict_limits = l.kwm == Kwm::No,
         "maxconn" => {
             if l.arg(1).is_empty() {
                 c.alert(l, "missing-arg", "'maxconn' expects an integer argument.");

@@ -345,6 +345,9 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
                 return;
             }
             let b = l.owned_from(1);
+            if let Some(name) = crate::upstream::lb::unsupported_balance(&b) {
+                c.unsupported(l, name);
+            }
             if let Some(p) = c.cur_proxy() {
                 p.balance = Some(b);
             }
