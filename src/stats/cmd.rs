@@ -204,7 +204,11 @@ fn set_server(st: &Stats, rest: &[&str]) -> Reply {
 }
 
 fn show_stat(st: &Stats, args: &[&str]) -> Reply {
-    let mut f = Filter::default();
+    let mut f = Filter {
+        hide_down: args.contains(&"up"),
+        hide_maint: args.contains(&"no-maint"),
+        ..Filter::default()
+    };
     let pos: Vec<&str> = args
         .iter()
         .copied()

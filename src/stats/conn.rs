@@ -1,7 +1,8 @@
 //! One CLI connection: HAProxy's framing.
 //!
 //! Owns: reading command lines (at most [`MAX_LINE`] bytes, the size of
-//! HAProxy's buffer), `;`-separated commands (`\;` escapes), the answer
+//! HAProxy's buffer; longer ones close the connection silently, as HAProxy
+//! does), `;`-separated commands (`\;` escapes), the answer
 //! framing (output + one empty line; prompt mode adds `> `), `prompt`,
 //! `quit`, the idle `stats timeout`, and the session level (lowered by
 //! `operator`/`user`). Non-interactive mode runs the first line and any
@@ -71,10 +72,8 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(s: S, level: Level, stats:
         let read = tokio::time::timeout(stats.timeout, read_line(&mut rd, &mut buf)).await;
         let line = match read {
             Ok(Ok(LineRead::Line)) => String::from_utf8_lossy(&buf).into_owned(),
-            Ok(Ok(LineRead::TooLong)) => {
-                let _ = rd.get_mut().write_all(b"Command line too long.\n\n").await;
-                return;
-            }
+            // HAProxy closes without a word when the buffer fills up.
+            Ok(Ok(LineRead::TooLong)) => return,
             // EOF with a partial line: HAProxy runs it too.
             Ok(Ok(LineRead::Eof)) if !buf.is_empty() => String::from_utf8_lossy(&buf).into_owned(),
             _ => return,

@@ -154,7 +154,9 @@ fn server_row(st: &Stats, px: &PxView, be: &BeView, s: &SrvView) -> String {
     r.line()
 }
 
-fn backend_row(st: &Stats, px: &PxView, be: &BeView) -> String {
+/// `counts`: HAProxy's quirk of printing `UP (<running>/<servers>)` when
+/// `up` or `no-maint` was requested.
+fn backend_row(st: &Stats, px: &PxView, be: &BeView, counts: bool) -> String {
     let tpl = if px.mode == Mode::Http {
         t::BE_HTTP
     } else {
@@ -169,7 +171,16 @@ fn backend_row(st: &Stats, px: &PxView, be: &BeView) -> String {
     r.set("stot", stot);
     r.set("lbtot", stot);
     let up = weight > 0 || be.servers.is_empty();
-    r.set("status", if up { "UP" } else { "DOWN" });
+    let mut status = String::from(if up { "UP" } else { "DOWN" });
+    if counts {
+        let running = be
+            .servers
+            .iter()
+            .filter(|s| s.live.is_up() && s.live.admin_state() != AdminState::Maint)
+            .count();
+        status = format!("{status} ({running}/{})", be.servers.len());
+    }
+    r.set("status", status);
     r.set("weight", weight);
     r.set("uweight", weight);
     r.set("act", act);
@@ -192,6 +203,10 @@ pub struct Filter<'a> {
     /// 1 = frontends, 2 = backends, 4 = servers.
     pub mask: u32,
     pub sid: Option<u32>,
+    /// `up`: hide stopped servers (DOWN or MAINT).
+    pub hide_down: bool,
+    /// `no-maint`: hide servers in maintenance.
+    pub hide_maint: bool,
 }
 
 impl Default for Filter<'_> {
@@ -200,6 +215,8 @@ impl Default for Filter<'_> {
             proxy: None,
             mask: 7,
             sid: None,
+            hide_down: false,
+            hide_maint: false,
         }
     }
 }
@@ -224,13 +241,18 @@ pub fn show_stat(st: &Stats, f: Filter<'_>) -> String {
         if let Some(be) = &px.be {
             if f.mask & 4 != 0 {
                 for s in &be.servers {
+                    let maint = s.live.admin_state() == AdminState::Maint;
+                    let stopped = maint || !s.live.is_up();
+                    if (f.hide_down && stopped) || (f.hide_maint && maint) {
+                        continue;
+                    }
                     if f.sid.is_none_or(|id| id == s.sid) {
                         out.push_str(&server_row(st, px, be, s));
                     }
                 }
             }
             if f.mask & 2 != 0 {
-                out.push_str(&backend_row(st, px, be));
+                out.push_str(&backend_row(st, px, be, f.hide_down || f.hide_maint));
             }
         }
     }

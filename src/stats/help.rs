@@ -54,7 +54,7 @@ pub fn unknown(words: &[&str]) -> String {
         })
         .filter(|(n, _)| *n > 0)
         .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
     scored.truncate(5);
     let mut out =
         String::from("Unknown command, but maybe one of the following ones is a better match:\n");

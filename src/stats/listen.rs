@@ -137,17 +137,29 @@ fn group_id(name: &str) -> Option<u32> {
 }
 
 /// Accepts CLI connections forever.
+/// At most `stats maxconn` connections are served at once; more wait in
+/// the kernel backlog.
 pub async fn serve(o: Opened, stats: Arc<Stats>) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(stats.cli_maxconn as usize));
     loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let st = stats.clone();
+        let lvl = o.level;
         let r = match &o.sock {
-            Sock::Unix(u) => u
-                .accept()
-                .await
-                .map(|(s, _)| tokio::spawn(conn::serve(s, o.level, stats.clone()))),
-            Sock::Tcp(t) => t
-                .accept()
-                .await
-                .map(|(s, _)| tokio::spawn(conn::serve(s, o.level, stats.clone()))),
+            Sock::Unix(u) => u.accept().await.map(|(s, _)| {
+                tokio::spawn(async move {
+                    conn::serve(s, lvl, st).await;
+                    drop(permit);
+                })
+            }),
+            Sock::Tcp(t) => t.accept().await.map(|(s, _)| {
+                tokio::spawn(async move {
+                    conn::serve(s, lvl, st).await;
+                    drop(permit);
+                })
+            }),
         };
         if let Err(e) = r {
             tracing::warn!(error = %e, "stats socket accept failed");

@@ -27,6 +27,9 @@ use tokio::sync::Semaphore;
 /// HAProxy's default `stats timeout`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// HAProxy's default `stats maxconn`.
+pub const DEFAULT_MAXCONN: u32 = 10;
+
 /// A CLI session's privilege level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -114,8 +117,22 @@ pub struct BeView {
 #[derive(Debug)]
 pub struct FeView {
     pub maxconn: u32,
-    /// The frontend's connection limiter: `maxconn - available` = `scur`.
+    /// The frontend's connection limiter: `maxconn - available` = `scur`
+    /// plus one permit held by each idle accept loop.
     pub limiter: Option<Arc<Semaphore>>,
+    /// Accept loops (one per bound socket) of this frontend.
+    pub loops: u32,
+}
+
+impl FeView {
+    /// Current sessions.
+    pub fn scur(&self) -> u32 {
+        self.limiter.as_ref().map_or(0, |l| {
+            self.maxconn
+                .saturating_sub(l.available_permits() as u32)
+                .saturating_sub(self.loops)
+        })
+    }
 }
 
 /// A proxy (frontend, backend or listen) in config order.
@@ -141,6 +158,10 @@ pub struct Stats {
     pub timeout: Duration,
     /// Number of listening sockets (frontend binds + CLI sockets).
     pub listeners: u32,
+    /// Frontend accept loops (each holds a global permit while idle).
+    pub accept_loops: u32,
+    /// `stats maxconn`: concurrent connections per CLI socket.
+    pub cli_maxconn: u32,
 }
 
 impl Stats {
@@ -182,6 +203,7 @@ impl Stats {
                     .iter()
                     .find(|(n, _)| *n == p.name)
                     .map(|(_, s)| s.clone()),
+                loops: limiters.iter().filter(|(n, _)| *n == p.name).count() as u32,
             });
             let be = p.kind.has_be().then(|| {
                 let live = backends
@@ -265,6 +287,11 @@ impl Stats {
             proxies,
             timeout,
             listeners,
+            accept_loops: limiters.len() as u32,
+            cli_maxconn: global_arg(cfg, "maxconn")
+                .and_then(|v| v.parse().ok())
+                .filter(|&n| n > 0)
+                .unwrap_or(DEFAULT_MAXCONN),
         }
     }
 
@@ -290,20 +317,27 @@ impl Stats {
     /// Current connections of the whole process.
     pub fn cur_conns(&self) -> u32 {
         match &self.global {
-            Some(g) => self.maxconn.saturating_sub(g.available_permits() as u32),
+            // Each idle accept loop holds one permit while it waits.
+            Some(g) => self
+                .maxconn
+                .saturating_sub(g.available_permits() as u32)
+                .saturating_sub(self.accept_loops),
             None => 0,
         }
     }
 }
 
-/// `stats timeout` from the global directives (milliseconds, or with a
-/// unit suffix).
-fn stats_timeout(cfg: &Config) -> Option<Duration> {
+/// The argument of the last `stats <kw> <arg>` line of global.
+fn global_arg<'a>(cfg: &'a Config, kw: &str) -> Option<&'a str> {
     let d = cfg.global.directives.iter().rev().find(|d| {
-        d.words.first().is_some_and(|w| w == "stats")
-            && d.words.get(1).is_some_and(|w| w == "timeout")
+        d.words.first().is_some_and(|w| w == "stats") && d.words.get(1).is_some_and(|w| w == kw)
     })?;
-    parse_time(d.words.get(2)?)
+    d.words.get(2).map(String::as_str)
+}
+
+/// `stats timeout` (milliseconds, or with a unit suffix).
+fn stats_timeout(cfg: &Config) -> Option<Duration> {
+    parse_time(global_arg(cfg, "timeout")?)
 }
 
 /// A HAProxy time value: a number with an optional unit (default ms).
