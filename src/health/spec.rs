@@ -7,7 +7,7 @@
 //! I/O beyond resolving a check `addr` given as a host name.
 
 use super::fsm::Intervals;
-use super::http::{self, HttpCheck};
+use super::http::{self, HttpCheck, RuleError};
 use crate::config::ir::{Config, Origin, Proxy, RawRule, Server};
 use crate::config::units::parse_time;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -104,11 +104,24 @@ fn defaults_of<'a>(cfg: &'a Config, p: &Proxy) -> Option<&'a Proxy> {
         .max_by_key(|d| d.origin.line)
 }
 
-fn refuse(o: &Origin, what: &str, why: &str) -> String {
+/// The start-up alert for a check form we do not run (same words as the
+/// refusal of unsupported keywords).
+fn refuse(o: &Origin, what: &str) -> String {
     format!(
-        "config : parsing [{}:{}] : {why}; Switchyard does not implement '{what}' yet and refuses to start rather than silently ignoring it.",
+        "config : parsing [{}:{}] : '{what}' is not implemented by Switchyard yet; refusing to start rather than silently ignoring it.",
         o.file, o.line
     )
+}
+
+fn invalid(o: &Origin, why: &str) -> String {
+    format!("config : parsing [{}:{}] : {why}", o.file, o.line)
+}
+
+fn rule_error(o: &Origin, e: RuleError) -> String {
+    match e {
+        RuleError::Unsupported(what) => refuse(o, &what),
+        RuleError::Invalid(why) => invalid(o, &why),
+    }
 }
 
 fn is_kw(r: &RawRule, a: &str, b: &str) -> bool {
@@ -149,24 +162,16 @@ fn check_kind(p: &Proxy, d: Option<&Proxy>) -> Result<CheckKind, String> {
             "send" => {
                 sends += 1;
                 if sends > 1 {
-                    return Err(refuse(&r.origin, &what, "more than one 'http-check send'"));
+                    return Err(refuse(&r.origin, "http-check send (more than one)"));
                 }
-                http::apply_send(&mut c, &r.words[2..])
-                    .map_err(|e| refuse(&r.origin, &what, &e))?;
+                http::apply_send(&mut c, &r.words[2..]).map_err(|e| rule_error(&r.origin, e))?;
             }
             "expect" => {
-                let e = http::parse_expect(&r.words[2..]).map_err(|e| {
-                    let form = r.words.get(2..4).map(|w| w.join(" ")).unwrap_or_default();
-                    refuse(&r.origin, &format!("http-check expect {form}"), &e)
-                })?;
+                let e = http::parse_expect(&r.words[2..]).map_err(|e| rule_error(&r.origin, e))?;
                 c.expects.push(e);
             }
             _ => {
-                return Err(refuse(
-                    &r.origin,
-                    &what,
-                    &format!("'{what}' is not supported"),
-                ));
+                return Err(refuse(&r.origin, &what));
             }
         }
     }
@@ -194,7 +199,7 @@ fn server_spec(p: &Proxy, idx: usize, s: &Server, kind: CheckKind) -> Result<Che
             None => Ok(None),
             Some(v) => parse_time(v)
                 .map(|ms| Some(Duration::from_millis(u64::from(ms.max(1)))))
-                .map_err(|_| refuse(&s.origin, k, &format!("invalid '{k}' value '{v}'"))),
+                .map_err(|_| invalid(&s.origin, &format!("invalid '{k}' value '{v}'"))),
         }
     };
     let count = |k: &str, def: u32| -> Result<u32, String> {
@@ -204,7 +209,7 @@ fn server_spec(p: &Proxy, idx: usize, s: &Server, kind: CheckKind) -> Result<Che
                 .parse::<u32>()
                 .ok()
                 .filter(|&n| n > 0)
-                .ok_or_else(|| refuse(&s.origin, k, &format!("invalid '{k}' value '{v}'"))),
+                .ok_or_else(|| invalid(&s.origin, &format!("invalid '{k}' value '{v}'"))),
         }
     };
     let inter = time("inter")?.unwrap_or(Duration::from_millis(u64::from(DEFAULT_INTER_MS)));
@@ -212,17 +217,13 @@ fn server_spec(p: &Proxy, idx: usize, s: &Server, kind: CheckKind) -> Result<Che
         None => None,
         Some(v) => Some(
             v.parse::<u16>()
-                .map_err(|_| refuse(&s.origin, "port", &format!("invalid port '{v}'")))?,
+                .map_err(|_| invalid(&s.origin, &format!("invalid check port '{v}'")))?,
         ),
     };
     let addr = match opt(s, "addr") {
         None => None,
         Some(v) => Some(resolve_ip(v).ok_or_else(|| {
-            refuse(
-                &s.origin,
-                "addr",
-                &format!("could not resolve check address '{v}'"),
-            )
+            invalid(&s.origin, &format!("could not resolve check address '{v}'"))
         })?),
     };
     Ok(CheckSpec {

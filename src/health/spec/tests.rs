@@ -89,11 +89,21 @@ fn unsupported_forms_are_refused_by_name() {
         "{BASE}backend b\n  option httpchk\n  http-check expect hdr name x-ok\n  server s1 127.0.0.1:80 check\n"
     ));
     let e = plan(&cfg).unwrap_err();
-    assert!(e.contains("'http-check expect hdr name'"), "{e}");
-    assert!(e.contains(":3]"), "{e}");
+    assert!(
+        e.contains(":8] : 'http-check expect hdr' is not implemented"),
+        "{e}"
+    );
     let cfg = load(&format!(
         "{BASE}backend b\n  option httpchk\n  http-check send meth GET body hello\n  server s1 127.0.0.1:80 check\n"
     ));
     let e = plan(&cfg).unwrap_err();
-    assert!(e.contains("'http-check send body' is not supported"), "{e}");
+    assert!(
+        e.contains("'http-check send body' is not implemented"),
+        "{e}"
+    );
+    let cfg = load(&format!(
+        "{BASE}backend b\n  option httpchk\n  http-check expect ! status 200 min-recv\n  server s1 127.0.0.1:80 check\n"
+    ));
+    let e = plan(&cfg).unwrap_err();
+    assert!(e.contains("unexpected 'min-recv'"), "{e}");
 }
