@@ -155,6 +155,23 @@ fn check_or_run(a: args::Args) -> Next {
                 );
             }
         }
+        // What the engines themselves would refuse at start-up (rule forms,
+        // check forms): also a notice, never a verdict change.
+        if !failed && !a.json && unsupported.is_empty() {
+            let engine = crate::session::build::frontends(&res.config)
+                .err()
+                .or_else(|| crate::health::plan(&res.config).err());
+            if let Some(e) = engine {
+                diags.push(
+                    Diagnostic::plain(
+                        Level::Notice,
+                        "unsupported",
+                        format!("switchyard: {}", e.trim_end_matches('.')) + ".",
+                    )
+                    .no_ctx(),
+                );
+            }
+        }
         let stdout_msg = if failed {
             None
         } else if res.config.has_listener() {
