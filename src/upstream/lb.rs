@@ -42,6 +42,9 @@ fn current_request_hash() -> Option<u32> {
     REQ_HASH.try_with(|h| *h).ok().flatten()
 }
 
+/// A map-based table for one set of eligible servers: (eligibility, table).
+type Degraded = (Vec<bool>, Arc<Vec<usize>>);
+
 /// A group of servers (the actives or the backups) with its tables.
 #[derive(Debug)]
 struct Group {
@@ -53,8 +56,8 @@ struct Group {
     cursor: AtomicUsize,
     /// The hash table with every server eligible.
     full_map: Arc<Vec<usize>>,
-    /// The last table built for a degraded set: (eligibility, table).
-    cache: Mutex<Option<(Vec<bool>, Arc<Vec<usize>>)>>,
+    /// The last table built for a degraded set.
+    cache: Mutex<Option<Degraded>>,
     ring: chash::Ring,
 }
 
@@ -69,7 +72,7 @@ impl Group {
             .collect();
         Group {
             schedule: smooth_schedule(&weights),
-            full_map: Arc::new(map::build(&eweights, &vec![true; eweights.len()], None)),
+            full_map: Arc::new(map::build(&eweights, &vec![true; eweights.len()])),
             eweights,
             ring: chash::Ring::new(&members),
             servers: servers.into_iter().map(|s| s.0).collect(),
@@ -90,23 +93,21 @@ impl Group {
             .is_some_and(|s| s.is_up() && s.weight > 0)
     }
 
-    /// The map-based table for the current states; `tot` limits it to the
-    /// first backup's weight when only that one serves.
-    fn table(&self, tot: Option<i64>) -> Arc<Vec<usize>> {
+    /// The map-based table for the current states.
+    fn table(&self) -> Arc<Vec<usize>> {
         let elig: Vec<bool> = (0..self.servers.len()).map(|i| self.in_table(i)).collect();
-        if tot.is_none() && elig.iter().all(|&e| e) {
+        if elig.iter().all(|&e| e) {
             return self.full_map.clone();
         }
         let Ok(mut c) = self.cache.lock() else {
-            return Arc::new(map::build(&self.eweights, &elig, tot));
+            return Arc::new(map::build(&self.eweights, &elig));
         };
         if let Some((e, t)) = c.as_ref()
             && *e == elig
-            && tot.is_none_or(|n| n as usize == t.len())
         {
             return t.clone();
         }
-        let t = Arc::new(map::build(&self.eweights, &elig, tot));
+        let t = Arc::new(map::build(&self.eweights, &elig));
         *c = Some((elig, t.clone()));
         t
     }
@@ -188,21 +189,15 @@ impl Balancer {
     /// (the server that just failed, when redispatching) if possible.
     pub fn pick(&self, src: IpAddr, avoid: Option<&Arc<ServerState>>) -> Option<Arc<ServerState>> {
         if self.active.any_usable() {
-            return self.pick_in(&self.active, src, avoid, None);
+            return self.pick_in(&self.active, src, avoid);
         }
         if !self.all_backups {
             // Without `option allbackups` only the first usable backup
-            // serves (HAProxy's map then has that server's weight in slots).
-            let first = self.backup.servers.iter().position(|s| s.usable())?;
-            if matches!(self.algo.kind, Kind::Source) || self.algo.needs_request() {
-                let tot = i64::from(self.backup.eweights[first]);
-                if self.algo.hash.method == Method::MapBased {
-                    return self.pick_in(&self.backup, src, avoid, Some(tot));
-                }
-            }
-            return Some(self.backup.servers[first].clone());
+            // serves, whatever the algorithm (HAProxy does not even hash
+            // when a single server is used).
+            return self.backup.servers.iter().find(|s| s.usable()).cloned();
         }
-        self.pick_in(&self.backup, src, avoid, None)
+        self.pick_in(&self.backup, src, avoid)
     }
 
     fn pick_in(
@@ -210,11 +205,10 @@ impl Balancer {
         g: &Group,
         src: IpAddr,
         avoid: Option<&Arc<ServerState>>,
-        tot: Option<i64>,
     ) -> Option<Arc<ServerState>> {
-        let first = self.pick_once(g, src, None, tot)?;
+        let first = self.pick_once(g, src, None)?;
         match avoid {
-            Some(a) if Arc::ptr_eq(a, &first) => self.pick_once(g, src, avoid, tot).or(Some(first)),
+            Some(a) if Arc::ptr_eq(a, &first) => self.pick_once(g, src, avoid).or(Some(first)),
             _ => Some(first),
         }
     }
@@ -224,7 +218,6 @@ impl Balancer {
         g: &Group,
         src: IpAddr,
         avoid: Option<&Arc<ServerState>>,
-        tot: Option<i64>,
     ) -> Option<Arc<ServerState>> {
         let ok = |s: &Arc<ServerState>| s.usable() && !avoid.is_some_and(|a| Arc::ptr_eq(a, s));
         match &self.algo.kind {
@@ -252,11 +245,11 @@ impl Balancer {
             Kind::First => g.servers.iter().find(|s| ok(s)).cloned(),
             Kind::Source => {
                 let h = self.algo.hash.modify(addr_hash(src));
-                self.by_hash(g, h, &ok, avoid, tot)
+                self.by_hash(g, h, &ok, avoid)
             }
             Kind::Random(draws) => self.random(g, *draws, &ok, avoid),
             _ => match current_request_hash() {
-                Some(h) => self.by_hash(g, h, &ok, avoid, tot),
+                Some(h) => self.by_hash(g, h, &ok, avoid),
                 None => rotate(g, &ok),
             },
         }
@@ -269,7 +262,6 @@ impl Balancer {
         h: u32,
         ok: &dyn Fn(&Arc<ServerState>) -> bool,
         avoid: Option<&Arc<ServerState>>,
-        tot: Option<i64>,
     ) -> Option<Arc<ServerState>> {
         if self.algo.hash.method == Method::Consistent {
             let avoid_i = avoid.and_then(|a| g.servers.iter().position(|s| Arc::ptr_eq(s, a)));
@@ -280,7 +272,7 @@ impl Balancer {
             }
             return rotate(g, ok);
         }
-        let t = g.table(tot);
+        let t = g.table();
         let n = t.len();
         if n == 0 {
             return None;

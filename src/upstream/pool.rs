@@ -181,7 +181,7 @@ pub fn reuse_enabled(p: &crate::config::ir::Proxy) -> bool {
         .iter()
         .rev()
         .find(|d| d.words.first().is_some_and(|w| w == "http-reuse"));
-    !last.is_some_and(|d| d.words.get(1).is_some_and(|w| w == "never"))
+    last.is_none_or(|d| d.words.get(1).is_none_or(|w| w != "never"))
 }
 
 /// Whether an idle connection can carry a new request: not closed by the

@@ -352,6 +352,15 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
                 p.balance = Some(b);
             }
         }
+        "hash-type" => {
+            if !kind.has_be() {
+                warn_nocap(c, l, kind, &pname, "backend");
+                return;
+            }
+            if let Err(e) = crate::upstream::lb::hash::HashType::parse(&l.owned_from(1)) {
+                c.alert(l, "bad-hash-type", e);
+            }
+        }
         "cookie" => {
             if !kind.has_be() {
                 warn_nocap(c, l, kind, &pname, "backend");

@@ -35,14 +35,14 @@ pub struct HashType {
 
 impl HashType {
     /// Parses the words after `hash-type`. As documented for 2.6, a
-    /// consistent hash without a function uses sdbm with avalanche.
+    /// consistent hash without a function uses sdbm with avalanche. Errors
+    /// are HAProxy's alert texts.
     pub fn parse(words: &[String]) -> Result<HashType, String> {
         let mut ht = HashType::default();
         match words.first().map(String::as_str) {
             Some("map-based") => {}
             Some("consistent") => ht.method = Method::Consistent,
-            Some(other) => return Err(format!("unknown hash-type method '{other}'")),
-            None => return Err("hash-type expects a method".into()),
+            _ => return Err("'hash-type' only supports 'consistent' and 'map-based'.".into()),
         }
         match words.get(1).map(String::as_str) {
             None => ht.avalanche = ht.method == Method::Consistent,
@@ -52,12 +52,19 @@ impl HashType {
                     "djb2" => Func::Djb2,
                     "wt6" => Func::Wt6,
                     "crc32" => Func::Crc32,
-                    other => return Err(format!("unknown hash function '{other}'")),
+                    _ => {
+                        return Err("'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.".into());
+                    }
                 };
                 match words.get(2).map(String::as_str) {
                     None => {}
                     Some("avalanche") => ht.avalanche = true,
-                    Some(other) => return Err(format!("unknown hash modifier '{other}'")),
+                    Some(_) => {
+                        return Err(
+                            "'hash-type' only supports 'avalanche' as a modifier for hash functions."
+                                .into(),
+                        );
+                    }
                 }
             }
         }
@@ -129,7 +136,9 @@ pub fn crc32(key: &[u8]) -> u32 {
     !h
 }
 
-/// Bob Jenkins' 32-bit full-avalanche integer hash (HAProxy's `full_hash`).
+/// Bob Jenkins' 32-bit full-avalanche integer hash, then (as HAProxy's
+/// `full_hash` does) a multiplication by the prime 3221225473 to spread
+/// values around the tree.
 pub fn full_hash(mut a: u32) -> u32 {
     a = a.wrapping_add(0x7ed5_5d16).wrapping_add(a << 12);
     a = (a ^ 0xc761_c23c) ^ (a >> 19);
@@ -137,5 +146,5 @@ pub fn full_hash(mut a: u32) -> u32 {
     a = a.wrapping_add(0xd3a2_646c) ^ (a << 9);
     a = a.wrapping_add(0xfd70_46c5).wrapping_add(a << 3);
     a = (a ^ 0xb55a_4f09) ^ (a >> 16);
-    a
+    a.wrapping_mul(3_221_225_473)
 }

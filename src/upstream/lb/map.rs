@@ -27,11 +27,11 @@ fn gcd(mut a: u32, mut b: u32) -> u32 {
 
 /// Builds the table over the servers whose `eligible` flag is set, in
 /// declaration order. Returns indexes into `eweights`.
-pub fn build(eweights: &[u32], eligible: &[bool], total: Option<i64>) -> Vec<usize> {
+pub fn build(eweights: &[u32], eligible: &[bool]) -> Vec<usize> {
     let members: Vec<usize> = (0..eweights.len())
         .filter(|&i| eligible.get(i).copied().unwrap_or(false) && eweights[i] > 0)
         .collect();
-    let tot: i64 = total.unwrap_or_else(|| members.iter().map(|&i| i64::from(eweights[i])).sum());
+    let tot: i64 = members.iter().map(|&i| i64::from(eweights[i])).sum();
     if tot <= 0 || members.is_empty() {
         return Vec::new();
     }

@@ -85,7 +85,8 @@ async fn stale_members_are_purged() {
     let (b, _sb) = pair(&l).await;
     let pb = local_port(&b);
     p.put(b);
-    assert_eq!(p.purge(), 1);
+    // (The background sweeper may have closed it already.)
+    p.purge();
     assert_eq!(p.len(), 1);
     assert_eq!(p.take().map(|s| local_port(&s)), Some(pb));
 
