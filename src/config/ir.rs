@@ -147,6 +147,8 @@ pub struct Proxy {
     pub maxconn: Option<u32>,
     pub retries: Option<u32>,
     pub balance: Option<Vec<String>>,
+    /// `hash-type` arguments (inherited from defaults like `balance`).
+    pub hash_type: Option<Vec<String>>,
     pub timeouts: Timeouts,
     /// `option X` (true) / `no option X` (false).
     pub options: BTreeMap<String, bool>,
@@ -178,6 +180,7 @@ impl Proxy {
             maxconn: None,
             retries: None,
             balance: None,
+            hash_type: None,
             timeouts: Timeouts::default(),
             options: BTreeMap::new(),
             binds: Vec::new(),
@@ -213,6 +216,7 @@ impl Proxy {
         self.has_log_format = d.has_log_format;
         if self.kind.has_be() {
             self.balance = d.balance.clone();
+            self.hash_type = d.hash_type.clone();
             self.cookie = d.cookie.clone();
         }
         if self.kind.has_fe() {

@@ -84,10 +84,8 @@ pub fn daemonize_if_needed(cfg: &Config, args: &Args) -> Result<(), String> {
         return Err("cannot fork into the background".into());
     }
     if pid > 0 {
-        if let Some(p) = &pidfile {
-            if let Err(e) = write_pidfile(p, pid as u32) {
-                eprintln!("{e}");
-            }
+        if let Some(Err(e)) = pidfile.as_ref().map(|p| write_pidfile(p, pid as u32)) {
+            eprintln!("{e}");
         }
         std::process::exit(0);
     }

@@ -359,6 +359,11 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind) {
             }
             if let Err(e) = crate::upstream::lb::hash::HashType::parse(&l.owned_from(1)) {
                 c.alert(l, "bad-hash-type", e);
+                return;
+            }
+            let v = l.owned_from(1);
+            if let Some(p) = c.cur_proxy() {
+                p.hash_type = Some(v);
             }
         }
         "cookie" => {

@@ -91,13 +91,8 @@ impl Algo {
     /// Reads `balance`, the proxy's last `hash-type` and the server ids.
     pub fn from_proxy(p: &Proxy) -> Algo {
         let mut a = Algo::from_words(p.balance.as_deref());
-        if let Some(d) = p
-            .directives
-            .iter()
-            .rev()
-            .find(|d| d.words.first().is_some_and(|w| w == "hash-type"))
-        {
-            a.hash = HashType::parse(&d.words[1..]).unwrap_or_default();
+        if let Some(h) = &p.hash_type {
+            a.hash = HashType::parse(h).unwrap_or_default();
         }
         let explicit: Vec<Option<u32>> = p
             .servers

@@ -247,3 +247,30 @@ fn consistent_ring_skips_down_servers_only_for_their_keys() {
         }
     }
 }
+
+#[test]
+fn random_spreads_over_usable_servers_only() {
+    let s = vec![srv("a", 1, false), srv("b", 2, false), srv("c", 1, false)];
+    let b = Balancer::new(algo(Kind::Random(2)), &s, false);
+    s[2].set_up(false);
+    let got = names(&b, 200);
+    assert!(got.iter().all(|n| n == "a" || n == "b"), "{got:?}");
+    assert!(got.iter().any(|n| n == "a") && got.iter().any(|n| n == "b"));
+}
+
+#[tokio::test]
+async fn request_hash_drives_the_pick_and_missing_keys_rotate() {
+    let s = vec![srv("a", 1, false), srv("b", 1, false), srv("c", 1, false)];
+    let b = Balancer::new(algo(Kind::UrlParam("id".into())), &s, false);
+    let src = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let h = b.request_hash(b"/x?id=42", std::iter::empty(), src);
+    assert_eq!(h, Some(sdbm(b"42")));
+    let want = s[(sdbm(b"42") % 3) as usize].name.clone();
+    for _ in 0..3 {
+        let got = with_request_hash(h, async { b.pick(src, None) }).await;
+        assert_eq!(got.map(|s| s.name.clone()), Some(want.clone()));
+    }
+    assert_eq!(b.request_hash(b"/x?other=1", std::iter::empty(), src), None);
+    let rr = with_request_hash(None, async { names(&b, 3) }).await;
+    assert_eq!(rr, ["a", "b", "c"]);
+}
