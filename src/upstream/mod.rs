@@ -31,6 +31,8 @@ pub struct Backend {
     /// Idle server connections may serve later requests (`http-reuse`
     /// other than `never`; see [`pool`]).
     pub http_reuse: bool,
+    /// `http-reuse aggressive|always`: a client's first request may reuse.
+    pub reuse_first: bool,
 }
 
 impl Backend {
@@ -60,6 +62,7 @@ impl Backend {
             connect_timeout: ms(p.timeouts.connect),
             server_timeout: ms(p.timeouts.server),
             http_reuse: pool::reuse_enabled(p),
+            reuse_first: pool::reuse_first(p),
         }
     }
 }

@@ -184,6 +184,17 @@ pub fn reuse_enabled(p: &crate::config::ir::Proxy) -> bool {
     last.is_none_or(|d| d.words.get(1).is_none_or(|w| w != "never"))
 }
 
+/// `http-reuse aggressive|always`: idle connections may carry the first
+/// request of a client connection too.
+pub fn reuse_first(p: &crate::config::ir::Proxy) -> bool {
+    p.directives
+        .iter()
+        .rev()
+        .find(|d| d.words.first().is_some_and(|w| w == "http-reuse"))
+        .and_then(|d| d.words.get(1))
+        .is_some_and(|w| w == "aggressive" || w == "always")
+}
+
 /// Whether an idle connection can carry a new request: not closed by the
 /// server and with nothing unexpected to read. A non-blocking `MSG_PEEK`
 /// asks the kernel directly (the reactor may not have seen the FIN yet).

@@ -69,8 +69,9 @@ where
             }
         };
         buf.drain(..n);
+        let first_request = first;
         first = false;
-        match exchange(&mut io, &mut buf, req, &fe, &conn, &drain).await {
+        match exchange(&mut io, &mut buf, req, &fe, &conn, &drain, first_request).await {
             Next::KeepAlive => continue,
             Next::Close => break,
         }
@@ -167,6 +168,7 @@ async fn exchange<S>(
     fe: &Frontend,
     conn: &Conn,
     drain: &Drain,
+    first_request: bool,
 ) -> Next
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
@@ -224,7 +226,12 @@ where
             .map(|h| (h.name.as_str(), h.value.as_slice())),
         src_ip,
     );
-    let acquire = pool::acquire(be, src_ip, be.http_reuse && !has_body);
+    // `http-reuse safe` (the default): the first request of a client
+    // connection always gets its own server connection; `aggressive` and
+    // `always` may reuse an idle one for it too. Requests with a body never
+    // ride an idle connection (no safe replay if it was closed meanwhile).
+    let may_reuse = be.http_reuse && !has_body && (!first_request || be.reuse_first);
+    let acquire = pool::acquire(be, src_ip, may_reuse);
     let mut lease = match crate::upstream::lb::with_request_hash(key, acquire).await {
         Ok(l) => l,
         Err(_) => {
