@@ -35,6 +35,24 @@ pub async fn fill<R: AsyncRead + Unpin>(
     r: &mut R,
     timeout: Option<Duration>,
 ) -> Result<usize, BodyError> {
+    if buf.capacity() == 0 {
+        // Idle so far: wait for the first bytes in a small stack buffer and
+        // only then allocate the real one.
+        let mut first = [0u8; 1024];
+        let fut = r.read(&mut first);
+        let n = match timeout {
+            Some(t) => match tokio::time::timeout(t, fut).await {
+                Ok(r) => r.map_err(BodyError::Read)?,
+                Err(_) => return Err(BodyError::ReadTimeout),
+            },
+            None => fut.await.map_err(BodyError::Read)?,
+        };
+        if n > 0 {
+            buf.reserve(16384);
+            buf.extend_from_slice(&first[..n]);
+        }
+        return Ok(n);
+    }
     if buf.capacity() - buf.len() < 4096 {
         buf.reserve(16384);
     }

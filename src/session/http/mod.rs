@@ -42,10 +42,15 @@ where
         src: info.src,
         dst: info.dst,
     };
-    let mut buf: Vec<u8> = Vec::with_capacity(16384);
+    // No buffer until the client sends something: idle connections cost
+    // only their task (HAProxy likewise allocates buffers on demand).
+    let mut buf: Vec<u8> = Vec::new();
     let mut first = true;
     let mut stop = drain.watch();
     loop {
+        if buf.is_empty() && buf.capacity() > 0 {
+            buf = Vec::new();
+        }
         let timeout = if first {
             fe.http_request_timeout
         } else {
@@ -71,7 +76,19 @@ where
         buf.drain(..n);
         let first_request = first;
         first = false;
-        match exchange(&mut io, &mut buf, req, &fe, &conn, &drain, first_request).await {
+        // Boxed so the (large) exchange state exists only while a request
+        // is in flight, not in every idle keep-alive connection's task.
+        match Box::pin(exchange(
+            &mut io,
+            &mut buf,
+            req,
+            &fe,
+            &conn,
+            &drain,
+            first_request,
+        ))
+        .await
+        {
             Next::KeepAlive => continue,
             Next::Close => break,
         }
