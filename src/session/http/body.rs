@@ -39,14 +39,7 @@ pub async fn fill<R: AsyncRead + Unpin>(
         // Idle so far: wait for the first bytes in a small stack buffer and
         // only then allocate the real one.
         let mut first = [0u8; 1024];
-        let fut = r.read(&mut first);
-        let n = match timeout {
-            Some(t) => match tokio::time::timeout(t, fut).await {
-                Ok(r) => r.map_err(BodyError::Read)?,
-                Err(_) => return Err(BodyError::ReadTimeout),
-            },
-            None => fut.await.map_err(BodyError::Read)?,
-        };
+        let n = timed_read(r.read(&mut first), timeout).await?;
         if n > 0 {
             buf.reserve(16384);
             buf.extend_from_slice(&first[..n]);
@@ -56,7 +49,14 @@ pub async fn fill<R: AsyncRead + Unpin>(
     if buf.capacity() - buf.len() < 4096 {
         buf.reserve(16384);
     }
-    let fut = r.read_buf(buf);
+    timed_read(r.read_buf(buf), timeout).await
+}
+
+/// Awaits a read within `timeout`, mapping errors to [`BodyError`].
+async fn timed_read(
+    fut: impl std::future::Future<Output = std::io::Result<usize>>,
+    timeout: Option<Duration>,
+) -> Result<usize, BodyError> {
     match timeout {
         Some(t) => match tokio::time::timeout(t, fut).await {
             Ok(r) => r.map_err(BodyError::Read),

@@ -195,35 +195,19 @@ where
     // Generated replies cannot skip an unread body safely: close instead.
     let reply_close = |close: bool| close || has_body;
 
-    match run_request(&fe.req_rules, &mut req, conn) {
-        Verdict::Continue => {}
-        Verdict::Reply(r) => {
-            let c = reply_close(close);
-            let bytes = r.render(&conn.ctx(Some(&req), None), c);
-            return reply(io, &bytes, fe, c).await;
-        }
-        Verdict::Redirect(r) => {
-            let c = reply_close(close);
-            let bytes = r.render(&conn.ctx(Some(&req), None), c);
-            return reply(io, &bytes, fe, c).await;
-        }
+    let verdict = run_request(&fe.req_rules, &mut req, conn);
+    let c = reply_close(close);
+    if let Some(bytes) = local_answer(verdict, &conn.ctx(Some(&req), None), c) {
+        return reply(io, &bytes, fe, c).await;
     }
     let Some(route) = fe.route(&conn.ctx(Some(&req), None)).cloned() else {
         let c = reply_close(close);
         return reply(io, &errors::stream_page(503, c), fe, c).await;
     };
-    match run_request(&route.req_rules, &mut req, conn) {
-        Verdict::Continue => {}
-        Verdict::Reply(r) => {
-            let c = reply_close(close);
-            let bytes = r.render(&conn.ctx(Some(&req), None), c);
-            return reply(io, &bytes, fe, c).await;
-        }
-        Verdict::Redirect(r) => {
-            let c = reply_close(close);
-            let bytes = r.render(&conn.ctx(Some(&req), None), c);
-            return reply(io, &bytes, fe, c).await;
-        }
+    let verdict = run_request(&route.req_rules, &mut req, conn);
+    let c = reply_close(close);
+    if let Some(bytes) = local_answer(verdict, &conn.ctx(Some(&req), None), c) {
+        return reply(io, &bytes, fe, c).await;
     }
     close |= route.httpclose;
     add_forwardfor(&mut req, fe, &route, conn);
@@ -343,18 +327,9 @@ where
     if let Verdict::Continue = verdict {
         verdict = run_response(&fe.resp_rules, &req, &mut resp, conn);
     }
-    match verdict {
-        Verdict::Continue => {}
-        Verdict::Reply(r) => {
-            let c = reply_close(close);
-            let bytes = r.render(&conn.ctx(Some(&req), Some(&resp)), c);
-            return reply(io, &bytes, fe, c).await;
-        }
-        Verdict::Redirect(r) => {
-            let c = reply_close(close);
-            let bytes = r.render(&conn.ctx(Some(&req), Some(&resp)), c);
-            return reply(io, &bytes, fe, c).await;
-        }
+    let c = reply_close(close);
+    if let Some(bytes) = local_answer(verdict, &conn.ctx(Some(&req), Some(&resp)), c) {
+        return reply(io, &bytes, fe, c).await;
     }
 
     if resp.status == 101 {
@@ -493,6 +468,16 @@ fn server_keeps_alive(raw: &[u8], resp_minor: u8, req_minor: u8) -> bool {
         }
     }
     !close && (keep || (resp_minor >= 1 && req_minor >= 1))
+}
+
+/// The bytes of a locally generated answer (`return`, `deny`, `redirect`),
+/// or `None` when the rules let the exchange continue.
+fn local_answer(v: Verdict, ctx: &crate::session::fetch::Ctx<'_>, close: bool) -> Option<Vec<u8>> {
+    match v {
+        Verdict::Continue => None,
+        Verdict::Reply(r) => Some(r.render(ctx, close)),
+        Verdict::Redirect(r) => Some(r.render(ctx, close)),
+    }
 }
 
 /// Reads a response head; `Err` carries the status to answer with. The
