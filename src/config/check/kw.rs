@@ -193,7 +193,13 @@ pub fn check_bind_option(k: &str, args: &[String], c: &mut Checker<'_>) -> Resul
         "crt" | "ca-file" | "crl-file" | "crt-list" | "ca-verify-file" => {
             let path = args.first().map(String::as_str).unwrap_or("");
             let full = with_base(c, k, path);
-            crate::config::external::check_bind_file(k, &full)
+            crate::config::external::check_bind_file_full(k, &full).map_err(|e| {
+                // HAProxy prints the CA/CRL loader's own alert first.
+                if let Some(extra) = e.extra {
+                    c.alert_plain("ca-file", extra);
+                }
+                e.line
+            })
         }
         _ => Ok(()),
     }
@@ -247,7 +253,13 @@ pub fn check_server_option(
                 .map_err(|_| format!("'{k}' expects a delay as argument.."))
         }
         "ca-file" | "crl-file" | "crt" => {
-            crate::config::external::check_server_file(k, &with_base(c, k, a))
+            crate::config::external::check_server_file_full(k, &with_base(c, k, a)).map_err(|e| {
+                // On server lines HAProxy prints the loader's alert after.
+                if let Some(extra) = e.extra {
+                    c.pending_after.push(extra);
+                }
+                e.line
+            })
         }
         _ => Ok(()),
     }

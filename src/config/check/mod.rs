@@ -84,6 +84,8 @@ pub(crate) struct Checker<'a> {
     pub opts: Options,
     /// ACL names declared so far in the current proxy (condition checks).
     pub acl_names: std::collections::HashSet<String>,
+    /// Stand-alone alerts HAProxy prints right after the current line's.
+    pub pending_after: Vec<String>,
 }
 
 /// Command-line switches that change checking.
@@ -222,6 +224,9 @@ impl<'a> Checker<'a> {
                         kwm: *kwm,
                     };
                     self.line(&l);
+                    for extra in std::mem::take(&mut self.pending_after) {
+                        self.alert_plain("after-line", extra);
+                    }
                 }
             }
             if self.aborted {
@@ -302,6 +307,7 @@ pub fn check(ast: &Ast, getenv: &dyn Fn(&str) -> Option<String>, opts: Options) 
         base_dir: std::path::PathBuf::from("."),
         opts,
         acl_names: Default::default(),
+        pending_after: Vec::new(),
     };
     c.run();
     if !c.aborted {

@@ -568,8 +568,14 @@ fn timeout(c: &mut Checker<'_>, l: &Line<'_>) {
         );
         return;
     }
-    let ms = match units::parse_time_ms(v) {
-        Ok(ms) => ms,
+    let ms = match units::parse_time_in(v, units::TimeUnit::Ms) {
+        Ok(t) => {
+            // 2.6 accepts junk after a unit (`5sx`) with a stand-alone warning.
+            if let Some(w) = t.warning {
+                c.warn_plain("time-junk", w);
+            }
+            t.value
+        }
         Err(e) => {
             c.alert(
                 l,
