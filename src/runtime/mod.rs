@@ -130,6 +130,11 @@ async fn serve(cfg: Config, args: Args) -> i32 {
         alert(&e);
         return 1;
     }
+    // Everything is bound: now chroot and drop privileges, like HAProxy.
+    if let Err(e) = process::drop_privileges(&cfg) {
+        alert(&e);
+        return 1;
+    }
     for (l, fe, limits) in loops {
         tokio::spawn(listener::accept_loop(l, fe, limits, drain.clone()));
     }

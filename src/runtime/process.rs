@@ -109,3 +109,45 @@ fn write_pidfile(path: &str, pid: u32) -> Result<(), String> {
     std::fs::write(path, format!("{pid}\n"))
         .map_err(|e| format!("[ALERT] cannot create pidfile {path}: {e}"))
 }
+
+/// After every socket is bound: `chroot`, then `group`/`gid` and
+/// `user`/`uid`, in HAProxy's order, so that privileged ports and paths
+/// are opened before privileges are dropped.
+pub fn drop_privileges(cfg: &Config) -> Result<(), String> {
+    let gid = match global_value(cfg, "group") {
+        Some(g) => Some(
+            crate::config::external::lookup_group(g)
+                .ok_or_else(|| format!("cannot find group id for '{g}'"))?,
+        ),
+        None => global_value(cfg, "gid").and_then(|g| g.parse::<u32>().ok()),
+    };
+    let uid = match global_value(cfg, "user") {
+        Some(u) => Some(
+            crate::config::external::lookup_user(u)
+                .ok_or_else(|| format!("cannot find user id for '{u}'"))?,
+        ),
+        None => global_value(cfg, "uid").and_then(|u| u.parse::<u32>().ok()),
+    };
+    if let Some(dir) = global_value(cfg, "chroot") {
+        let c = std::ffi::CString::new(dir).map_err(|_| format!("Cannot chroot({dir})."))?;
+        // SAFETY: plain syscalls with a valid NUL-terminated path.
+        let ok = unsafe { libc::chroot(c.as_ptr()) == 0 && libc::chdir(c"/".as_ptr()) == 0 };
+        if !ok {
+            return Err(format!("[switchyard.main()] Cannot chroot({dir})."));
+        }
+    }
+    if let Some(g) = gid {
+        // SAFETY: plain syscalls; glibc applies them to every thread.
+        let ok = unsafe { libc::setgroups(0, std::ptr::null()) == 0 && libc::setgid(g) == 0 };
+        if !ok {
+            return Err(format!("[switchyard.main()] Cannot set gid {g}."));
+        }
+    }
+    if let Some(u) = uid {
+        // SAFETY: as above.
+        if unsafe { libc::setuid(u) } != 0 {
+            return Err(format!("[switchyard.main()] Cannot set uid {u}."));
+        }
+    }
+    Ok(())
+}
