@@ -113,3 +113,50 @@ fn response_framing() {
     );
     assert_eq!(f("garbage\r\n\r\n", false), None);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Arbitrary bytes never panic the request or response parsers, and
+        /// a completed head never claims more bytes than it was given.
+        #[test]
+        fn arbitrary_heads_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            if let Parsed::Done(_, n) = parse_request(&bytes) {
+                prop_assert!(n <= bytes.len());
+            }
+            if let Parsed::Done(_, n) = parse_response(&bytes, false) {
+                prop_assert!(n <= bytes.len());
+            }
+        }
+
+        /// Structured but hostile requests: random methods, targets, header
+        /// names/values (with CR/LF/NUL and obs-fold), Content-Length and
+        /// Transfer-Encoding combinations.
+        #[test]
+        fn hostile_requests_are_parsed_or_rejected(
+            method in "[A-Z]{1,8}|[ -~]{0,6}",
+            target in "/[ -~]{0,40}",
+            headers in proptest::collection::vec(
+                ("[a-zA-Z-]{1,20}|Content-Length|Transfer-Encoding|[ -~]{0,5}",
+                 "[ -~]{0,30}|chunked|[0-9]{1,12}|-1|\\x00|\r\n x"),
+                0..12),
+        ) {
+            let mut s = format!("{method} {target} HTTP/1.1\r\n");
+            for (n, v) in &headers {
+                s.push_str(&format!("{n}: {v}\r\n"));
+            }
+            s.push_str("\r\n");
+            match parse_request(s.as_bytes()) {
+                Parsed::Done(r, n) => {
+                    prop_assert!(n <= s.len());
+                    // A request we accept has one unambiguous framing.
+                    let cls = r.headers.iter().filter(|h| h.name == "content-length").count();
+                    prop_assert!(cls <= 1 || r.framing != Framing::None);
+                }
+                Parsed::Partial | Parsed::Invalid => {}
+            }
+        }
+    }
+}
