@@ -11,13 +11,15 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
 
-/// Why no server connection could be made; both map to a 503 in HTTP.
+/// Why no server connection could be made; all map to a 503 in HTTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectError {
     #[error("no server available")]
     NoServer,
     #[error("connection to the server failed")]
     Failed,
+    #[error("queue timeout")]
+    QueueTimeout,
 }
 
 /// A connected server with its connection counted.
@@ -36,34 +38,51 @@ impl Connected {
 /// Picks a server and connects, retrying like HAProxy: up to `retries`
 /// more attempts on the same server after a short turn-around delay; with
 /// `option redispatch` the last attempt goes to another server at once.
+/// A full server queues the request first (see [`super::queue`]).
 pub async fn connect(be: &Backend, src: IpAddr) -> Result<Connected, ConnectError> {
-    let srv = be.balancer.pick(src, None).ok_or(ConnectError::NoServer)?;
-    connect_from(be, srv, src).await
+    let guard = super::queue::slot(be, src).await?;
+    connect_with(be, guard, src).await
 }
 
 /// Like [`connect`] with the first server already picked (the request's
 /// balancing decision); retries and redispatch apply from there.
 pub async fn connect_from(
     be: &Backend,
-    mut srv: Arc<ServerState>,
+    srv: Arc<ServerState>,
+    src: IpAddr,
+) -> Result<Connected, ConnectError> {
+    let guard = super::queue::slot_on(be, srv).await?;
+    connect_with(be, guard, src).await
+}
+
+/// Connects to the server whose slot `guard` holds; the slot is kept
+/// across retries on that server and traded on redispatch.
+pub async fn connect_with(
+    be: &Backend,
+    mut guard: ConnGuard,
     src: IpAddr,
 ) -> Result<Connected, ConnectError> {
     let mut left = be.retries;
+    let mut first = true;
     loop {
-        let guard = srv.take();
-        if let Some(stream) = try_once(&srv, be.connect_timeout).await {
+        if !first {
+            guard.server().count_attempt();
+        }
+        first = false;
+        if let Some(stream) = try_once(guard.server(), be.connect_timeout).await {
             return Ok(Connected { stream, guard });
         }
-        drop(guard);
         if left == 0 {
             return Err(ConnectError::Failed);
         }
         left -= 1;
         if be.redispatch
             && left == 0
-            && let Some(other) = be.balancer.pick(src, Some(&srv))
+            && let Some(other) = be.balancer.pick(src, Some(guard.server()))
+            && let Some(g) = other.try_take()
         {
-            srv = other;
+            guard = g;
+            first = true;
             continue;
         }
         // HAProxy waits min(timeout connect, 1s) before hammering the same

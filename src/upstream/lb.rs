@@ -81,8 +81,10 @@ impl Group {
         }
     }
 
-    fn any_usable(&self) -> bool {
-        self.servers.iter().any(|s| s.usable())
+    /// Any server in service, full or not (full active servers queue
+    /// requests rather than letting backups take them, like HAProxy).
+    fn any_eligible(&self) -> bool {
+        self.servers.iter().any(|s| s.eligible())
     }
 
     /// Up with a non-zero weight: the servers HAProxy keeps in its tables
@@ -185,17 +187,35 @@ impl Balancer {
         }
     }
 
+    /// Whether this request's server is fixed by a hash (`source`, or a
+    /// request-based algorithm with its key present): such requests queue
+    /// on that server when it is full, and [`Self::pick`] returns it full
+    /// or not. Other algorithms skip full servers.
+    pub fn deterministic(&self) -> bool {
+        match &self.algo.kind {
+            Kind::Source => true,
+            Kind::RoundRobin | Kind::StaticRr | Kind::LeastConn | Kind::First | Kind::Random(_) => {
+                false
+            }
+            _ => current_request_hash().is_some(),
+        }
+    }
+
     /// Picks a server for a new connection from `src`, skipping `avoid`
     /// (the server that just failed, when redispatching) if possible.
+    /// Full servers are skipped unless [`Self::deterministic`].
     pub fn pick(&self, src: IpAddr, avoid: Option<&Arc<ServerState>>) -> Option<Arc<ServerState>> {
-        if self.active.any_usable() {
+        if self.active.any_eligible() {
             return self.pick_in(&self.active, src, avoid);
         }
         if !self.all_backups {
             // Without `option allbackups` only the first usable backup
             // serves, whatever the algorithm (HAProxy does not even hash
             // when a single server is used).
-            return self.backup.servers.iter().find(|s| s.usable()).cloned();
+            let first = self.backup.servers.iter().find(|s| s.eligible());
+            return first
+                .filter(|s| s.has_slot() || self.deterministic())
+                .cloned();
         }
         self.pick_in(&self.backup, src, avoid)
     }
@@ -220,6 +240,10 @@ impl Balancer {
         avoid: Option<&Arc<ServerState>>,
     ) -> Option<Arc<ServerState>> {
         let ok = |s: &Arc<ServerState>| s.usable() && !avoid.is_some_and(|a| Arc::ptr_eq(a, s));
+        // A hashed request keeps its server even when it is full (it
+        // queues there).
+        let hashed =
+            |s: &Arc<ServerState>| s.eligible() && !avoid.is_some_and(|a| Arc::ptr_eq(a, s));
         match &self.algo.kind {
             Kind::RoundRobin | Kind::StaticRr => rotate(g, &ok),
             Kind::LeastConn => {
@@ -245,11 +269,11 @@ impl Balancer {
             Kind::First => g.servers.iter().find(|s| ok(s)).cloned(),
             Kind::Source => {
                 let h = self.algo.hash.modify(addr_hash(src));
-                self.by_hash(g, h, &ok, avoid)
+                self.by_hash(g, h, &hashed, avoid)
             }
             Kind::Random(draws) => self.random(g, *draws, &ok, avoid),
             _ => match current_request_hash() {
-                Some(h) => self.by_hash(g, h, &ok, avoid),
+                Some(h) => self.by_hash(g, h, &hashed, avoid),
                 None => rotate(g, &ok),
             },
         }
@@ -278,8 +302,8 @@ impl Balancer {
             return None;
         }
         let at = h as usize % n;
-        // A full (or avoided) server: walk on from the hashed slot, since
-        // we do not queue on servers.
+        // An avoided (or out of service) server: walk on from the hashed
+        // slot.
         (0..n)
             .map(|k| &g.servers[t[(at + k) % n]])
             .find(|s| ok(s))

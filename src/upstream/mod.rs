@@ -2,12 +2,14 @@
 //!
 //! Owns: [`Backend`] (servers + balancer + retry policy), server state
 //! ([`server`]), the algorithms ([`lb`]) and connection establishment with
-//! retries and redispatch ([`connect`]). Must not parse HTTP or read
+//! retries and redispatch ([`connect`]), and queueing on `maxconn`
+//! ([`queue`]). Must not parse HTTP or read
 //! configuration text: it is built from the resolved IR.
 
 pub mod connect;
 pub mod lb;
 pub mod pool;
+pub mod queue;
 pub mod server;
 
 use crate::config::ir::Proxy;
@@ -33,11 +35,16 @@ pub struct Backend {
     pub http_reuse: bool,
     /// `http-reuse aggressive|always`: a client's first request may reuse.
     pub reuse_first: bool,
+    /// Requests waiting for any server slot (non-deterministic algorithms).
+    pub queue: Arc<queue::Queue>,
+    /// `timeout queue`, else `timeout connect` (HAProxy's fallback).
+    pub queue_timeout: Option<Duration>,
 }
 
 impl Backend {
     /// Builds the live backend from a resolved proxy with backend capability.
     pub fn from_ir(p: &Proxy) -> Backend {
+        let be_queue: Arc<queue::Queue> = Arc::default();
         let servers: Vec<Arc<ServerState>> = p
             .servers
             .iter()
@@ -45,6 +52,8 @@ impl Backend {
                 let addr = resolve(s.ip.as_deref().or(s.host.as_deref()), s.port);
                 let mut st = ServerState::new(&s.name, addr, s.weight, s.backup);
                 st.maxconn = s.maxconn;
+                st.maxqueue = server_u32(&s.options, "maxqueue");
+                st.be_queue = Some(be_queue.clone());
                 st.pool = Arc::new(pool::Pool::from_options(&s.options));
                 if s.disabled {
                     st.set_up(false);
@@ -63,8 +72,16 @@ impl Backend {
             server_timeout: ms(p.timeouts.server),
             http_reuse: pool::reuse_enabled(p),
             reuse_first: pool::reuse_first(p),
+            queue: be_queue,
+            queue_timeout: ms(p.timeouts.queue.or(p.timeouts.connect)),
         }
     }
+}
+
+/// The last numeric value of a server option (`maxqueue 10`).
+fn server_u32(opts: &[(String, Vec<String>)], key: &str) -> Option<u32> {
+    let v = opts.iter().rev().find(|(n, _)| n == key)?.1.first()?;
+    u32::try_from(crate::config::units::atol(v)).ok()
 }
 
 /// A millisecond timeout from the IR; 0 means "no timeout" like HAProxy.

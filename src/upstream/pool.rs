@@ -18,7 +18,7 @@
 //! the same two atomic operations as a lock-free queue's CAS.
 
 use super::Backend;
-use super::connect::{ConnectError, connect_from};
+use super::connect::{ConnectError, connect_from, connect_with};
 use super::server::{ConnGuard, ServerState};
 use std::io::ErrorKind;
 use std::mem::MaybeUninit;
@@ -223,18 +223,24 @@ impl Lease {
     }
 }
 
-/// Picks a server, then reuses one of its idle connections when `reuse`
-/// allows and one is alive, else connects (with retries and redispatch).
+/// Picks a server and gets a slot on it (queueing on `maxconn`), then
+/// reuses one of its idle connections when `reuse` allows and one is
+/// alive, else connects (with retries and redispatch).
 pub async fn acquire(be: &Backend, src: IpAddr, reuse: bool) -> Result<Lease, ConnectError> {
-    let srv = be.balancer.pick(src, None).ok_or(ConnectError::NoServer)?;
-    if reuse && let Some(stream) = srv.pool.take() {
+    let guard = super::queue::slot(be, src).await?;
+    if reuse && let Some(stream) = guard.server().pool.take() {
         return Ok(Lease {
-            guard: srv.take(),
+            guard,
             stream,
             reused: true,
         });
     }
-    fresh(be, srv, src).await
+    let c = connect_with(be, guard, src).await?;
+    Ok(Lease {
+        stream: c.stream,
+        guard: c.guard,
+        reused: false,
+    })
 }
 
 /// A new connection starting with `srv` (retries and redispatch apply).

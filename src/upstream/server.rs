@@ -25,6 +25,13 @@ pub struct ServerState {
     pub weight: u32,
     pub backup: bool,
     pub maxconn: Option<u32>,
+    /// `maxqueue`: bound of this server's own queue (0 or `None`: none).
+    pub maxqueue: Option<u32>,
+    /// Requests waiting for a slot on this very server (hash-based
+    /// algorithms).
+    pub queue: std::sync::Arc<super::queue::Queue>,
+    /// The backend's queue, served too when this server frees a slot.
+    pub be_queue: Option<std::sync::Arc<super::queue::Queue>>,
     up: AtomicBool,
     /// [`AdminState`] as a number (runtime API).
     admin: AtomicU8,
@@ -48,6 +55,9 @@ impl ServerState {
             weight,
             backup,
             maxconn: None,
+            maxqueue: None,
+            queue: Default::default(),
+            be_queue: None,
             up: AtomicBool::new(addr.is_some()),
             admin: AtomicU8::new(0),
             uweight: AtomicU32::new(weight),
@@ -58,13 +68,16 @@ impl ServerState {
         }
     }
 
-    /// Usable for new traffic: up, with a non-zero weight, an address and
-    /// a free slot under `maxconn`.
+    /// Usable for new traffic: [`Self::eligible`] with a free slot under
+    /// `maxconn`.
     pub fn usable(&self) -> bool {
-        self.is_up()
-            && self.admin_state() == AdminState::Ready
-            && self.cur_weight() > 0
-            && self.has_slot()
+        self.eligible() && self.has_slot()
+    }
+
+    /// In service: up, ready, with a non-zero weight and an address (full
+    /// or not; requests queue on a full one).
+    pub fn eligible(&self) -> bool {
+        self.is_up() && self.admin_state() == AdminState::Ready && self.cur_weight() > 0
     }
 
     pub fn admin_state(&self) -> AdminState {
@@ -106,29 +119,54 @@ impl ServerState {
     }
 
     pub fn has_slot(&self) -> bool {
-        match self.maxconn {
-            Some(m) if m > 0 => self.conns() < m,
-            _ => true,
-        }
+        self.limit().is_none_or(|m| self.conns() < m)
     }
 
     pub fn conns(&self) -> u32 {
-        self.cur_conns.load(Ordering::Relaxed)
+        self.cur_conns.load(Ordering::SeqCst)
+    }
+
+    /// The configured `maxconn`, when it limits anything.
+    fn limit(&self) -> Option<u32> {
+        self.maxconn.filter(|&m| m > 0)
     }
 
     pub fn total(&self) -> u64 {
         self.total_conns.load(Ordering::Relaxed)
     }
 
-    /// Counts a connection for as long as the guard lives.
+    /// Counts a connection for as long as the guard lives, whatever
+    /// `maxconn` says (see [`Self::try_take`]).
     pub fn take(self: &std::sync::Arc<Self>) -> ConnGuard {
-        self.cur_conns.fetch_add(1, Ordering::Relaxed);
+        self.cur_conns.fetch_add(1, Ordering::SeqCst);
         self.total_conns.fetch_add(1, Ordering::Relaxed);
         ConnGuard(self.clone())
     }
+
+    /// A connection slot under `maxconn`, or `None` when the server is
+    /// full. Lock-free (one compare-and-swap loop).
+    pub fn try_take(self: &std::sync::Arc<Self>) -> Option<ConnGuard> {
+        if let Some(m) = self.limit() {
+            self.cur_conns
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| {
+                    (c < m).then_some(c + 1)
+                })
+                .ok()?;
+            self.total_conns.fetch_add(1, Ordering::Relaxed);
+            return Some(ConnGuard(self.clone()));
+        }
+        Some(self.take())
+    }
+
+    /// Counts one more connection attempt made with a slot already held
+    /// (a retry on the same server).
+    pub fn count_attempt(&self) {
+        self.total_conns.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
-/// Decrements the server's current connection count on drop.
+/// Decrements the server's current connection count on drop and hands
+/// the freed slot to the oldest queued request, if any.
 #[derive(Debug)]
 pub struct ConnGuard(std::sync::Arc<ServerState>);
 
@@ -140,6 +178,9 @@ impl ConnGuard {
 
 impl Drop for ConnGuard {
     fn drop(&mut self) {
-        self.0.cur_conns.fetch_sub(1, Ordering::Relaxed);
+        self.0.cur_conns.fetch_sub(1, Ordering::SeqCst);
+        if self.0.limit().is_some() {
+            super::queue::dispatch(&self.0);
+        }
     }
 }
