@@ -126,7 +126,9 @@ async fn serve(cfg: Config, args: Args) -> i32 {
         Some((global.clone(), global_max)),
         &fe_sems,
     );
-    if let Err(e) = crate::stats::start(Arc::new(stats), &cfg) {
+    let stats = Arc::new(stats);
+    crate::stats::page::install(stats.clone());
+    if let Err(e) = crate::stats::start(stats, &cfg) {
         alert(&e);
         return 1;
     }

@@ -58,7 +58,7 @@ fn forwardfor(p: &Proxy) -> Result<Option<ForwardFor>, String> {
     Ok(Some(ff))
 }
 
-fn route(p: &Proxy, acls: &AclSet) -> Result<Route, String> {
+fn route(p: &Proxy, acls: &AclSet, cfg: &Config) -> Result<Route, String> {
     let lines = words(&p.rules);
     let req_rules = if p.kind == ProxyKind::Listen {
         Vec::new()
@@ -73,6 +73,12 @@ fn route(p: &Proxy, acls: &AclSet) -> Result<Route, String> {
         server_close: p.option("http-server-close"),
         httpclose: p.option("httpclose"),
         tunnel_timeout: ms(p.timeouts.tunnel),
+        // A `listen` serves its page from its frontend side.
+        stats: if p.kind == ProxyKind::Backend {
+            stats_page(p, cfg)
+        } else {
+            None
+        },
     })
 }
 
@@ -85,7 +91,7 @@ pub fn frontends(cfg: &Config) -> Result<Vec<Arc<Frontend>>, String> {
         .filter(|p| p.kind.has_be() && !p.disabled)
     {
         let acls = AclSet::compile(&words(&p.acls)).map_err(|e| ctx(p, e))?;
-        let r = route(p, &acls).map_err(|e| ctx(p, e))?;
+        let r = route(p, &acls, cfg).map_err(|e| ctx(p, e))?;
         routes.insert(p.name.as_str(), Arc::new(r));
     }
     let global_maxconn = cfg.global.maxconn.unwrap_or(4096);
@@ -141,9 +147,18 @@ pub fn frontends(cfg: &Config) -> Result<Vec<Arc<Frontend>>, String> {
             forwardfor: forwardfor(p).map_err(|e| ctx(p, e))?,
             server_close: p.option("http-server-close"),
             httpclose: p.option("httpclose"),
+            stats: stats_page(p, cfg),
         }));
     }
     Ok(out)
+}
+
+/// The stats page of `p` in `mode http` (HAProxy ignores it otherwise).
+fn stats_page(p: &Proxy, cfg: &Config) -> Option<Arc<crate::stats::page::Conf>> {
+    if p.mode != crate::config::ir::Mode::Http {
+        return None;
+    }
+    crate::stats::page::Conf::from_proxy(p, cfg).map(Arc::new)
 }
 
 fn ctx(p: &Proxy, e: String) -> String {

@@ -50,6 +50,8 @@ pub struct Route {
     pub server_close: bool,
     pub httpclose: bool,
     pub tunnel_timeout: Option<Duration>,
+    /// The backend's own stats page (`stats enable` in a `backend`).
+    pub stats: Option<Arc<crate::stats::page::Conf>>,
 }
 
 /// A `use_backend` rule.
@@ -77,6 +79,8 @@ pub struct Frontend {
     pub forwardfor: Option<ForwardFor>,
     pub server_close: bool,
     pub httpclose: bool,
+    /// The stats page (`stats enable`/`uri`/`auth`... in this proxy).
+    pub stats: Option<Arc<crate::stats::page::Conf>>,
 }
 
 impl Frontend {

@@ -13,6 +13,7 @@ pub mod csv;
 pub mod help;
 pub mod info;
 pub mod listen;
+pub mod page;
 pub mod templates;
 
 use crate::config::ir::{Config, Mode, ProxyKind, Server};

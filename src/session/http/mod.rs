@@ -200,6 +200,9 @@ where
     if let Some(bytes) = local_answer(verdict, &conn.ctx(Some(&req), None), c) {
         return reply(io, &bytes, fe, c).await;
     }
+    if let Some(bytes) = stats_answer(fe.stats.as_deref(), &req, c) {
+        return reply(io, &bytes, fe, c).await;
+    }
     let Some(route) = fe.route(&conn.ctx(Some(&req), None)).cloned() else {
         let c = reply_close(close);
         return reply(io, &errors::stream_page(503, c), fe, c).await;
@@ -207,6 +210,9 @@ where
     let verdict = run_request(&route.req_rules, &mut req, conn);
     let c = reply_close(close);
     if let Some(bytes) = local_answer(verdict, &conn.ctx(Some(&req), None), c) {
+        return reply(io, &bytes, fe, c).await;
+    }
+    if let Some(bytes) = stats_answer(route.stats.as_deref(), &req, c) {
         return reply(io, &bytes, fe, c).await;
     }
     close |= route.httpclose;
@@ -478,6 +484,28 @@ fn local_answer(v: Verdict, ctx: &crate::session::fetch::Ctx<'_>, close: bool) -
         Verdict::Reply(r) => Some(r.render(ctx, close)),
         Verdict::Redirect(r) => Some(r.render(ctx, close)),
     }
+}
+
+/// The stats page's answer when `req` targets this proxy's `stats uri`
+/// (checked after the proxy's `http-request` rules, like HAProxy).
+fn stats_answer(
+    conf: Option<&crate::stats::page::Conf>,
+    req: &Request,
+    close: bool,
+) -> Option<Vec<u8>> {
+    let conf = conf?;
+    let authorization = req
+        .headers
+        .iter()
+        .find(|h| h.name == "authorization")
+        .map(|h| h.value.as_slice());
+    let r = crate::stats::page::Req {
+        method: &req.method,
+        uri: &req.uri,
+        authorization,
+        close,
+    };
+    crate::stats::page::answer(conf, &r)
 }
 
 /// Reads a response head; `Err` carries the status to answer with. The
