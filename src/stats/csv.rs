@@ -110,10 +110,8 @@ fn frontend_row(st: &Stats, px: &PxView, fe: &super::FeView) -> String {
         t::FE_TCP
     };
     let mut r = Row::new(&px.name, "FRONTEND", tpl);
-    let scur = fe.limiter.as_ref().map_or(0, |l| {
-        fe.maxconn.saturating_sub(l.available_permits() as u32)
-    });
-    r.set("scur", scur);
+    // Excludes the permit each idle accept loop holds.
+    r.set("scur", fe.scur());
     r.set("slim", fe.maxconn);
     r.set("iid", px.iid);
     r.set("mode", px.mode.name());
