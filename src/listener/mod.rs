@@ -53,6 +53,10 @@ pub async fn accept_loop(l: Listening, fe: Arc<Frontend>, limits: Limits, drain:
             a = accept(&l) => a,
             _ = stop.changed() => return,
         };
+        if accepted.is_ok() {
+            fe.conn_total
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         match accepted {
             Ok(Accepted::Tcp(s, info)) => {
                 let _ = s.set_nodelay(true);

@@ -133,6 +133,7 @@ pub fn frontends(cfg: &Config) -> Result<Vec<Arc<Frontend>>, String> {
             rules::compile(&lines, Phase::Response, &acls).map_err(|e| ctx(p, e))?
         };
         out.push(Arc::new(Frontend {
+            conn_total: Default::default(),
             name: p.name.clone(),
             mode: p.mode,
             maxconn: p.maxconn.filter(|&m| m > 0).unwrap_or(global_maxconn),

@@ -65,6 +65,8 @@ pub struct Switch {
 #[derive(Debug)]
 pub struct Frontend {
     pub name: String,
+    /// Connections accepted since start (`stot` in `show stat`).
+    pub conn_total: std::sync::atomic::AtomicU64,
     pub mode: Mode,
     pub maxconn: u32,
     pub binds: Vec<Bind>,

@@ -112,6 +112,7 @@ fn frontend_row(st: &Stats, px: &PxView, fe: &super::FeView) -> String {
     let mut r = Row::new(&px.name, "FRONTEND", tpl);
     // Excludes the permit each idle accept loop holds.
     r.set("scur", fe.scur());
+    r.set("stot", fe.stot());
     r.set("slim", fe.maxconn);
     r.set("iid", px.iid);
     r.set("mode", px.mode.name());

@@ -64,7 +64,15 @@ pub fn fields(st: &Stats) -> Vec<(&'static str, String)> {
         ("Maxconn", max.clone()),
         ("Hard_maxconn", max),
         ("CurrConns", st.cur_conns().to_string()),
-        ("CumConns", z()),
+        (
+            "CumConns",
+            st.proxies
+                .iter()
+                .filter_map(|p| p.fe.as_ref())
+                .map(|f| f.stot())
+                .sum::<u64>()
+                .to_string(),
+        ),
         ("CumReq", z()),
         ("MaxSslConns", z()),
         ("CurrSslConns", z()),

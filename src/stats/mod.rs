@@ -123,9 +123,18 @@ pub struct FeView {
     pub limiter: Option<Arc<Semaphore>>,
     /// Accept loops (one per bound socket) of this frontend.
     pub loops: u32,
+    /// The running frontend (connection totals).
+    pub live: Option<Arc<crate::session::Frontend>>,
 }
 
 impl FeView {
+    /// Connections accepted since start.
+    pub fn stot(&self) -> u64 {
+        self.live.as_ref().map_or(0, |f| {
+            f.conn_total.load(std::sync::atomic::Ordering::Relaxed)
+        })
+    }
+
     /// Current sessions.
     pub fn scur(&self) -> u32 {
         self.limiter.as_ref().map_or(0, |l| {
@@ -205,6 +214,7 @@ impl Stats {
                     .find(|(n, _)| *n == p.name)
                     .map(|(_, s)| s.clone()),
                 loops: limiters.iter().filter(|(n, _)| *n == p.name).count() as u32,
+                live: live.iter().find(|f| f.name == p.name).cloned(),
             });
             let be = p.kind.has_be().then(|| {
                 let live = backends
