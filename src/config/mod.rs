@@ -51,6 +51,16 @@ pub fn load(
     for n in &names {
         files.push(source::read(n)?);
     }
-    let ast = reader::read_all(&files, getenv);
-    Ok(check::check(&ast, getenv, opts))
+    Ok(check_files(&files, getenv, opts))
+}
+
+/// Reads and checks configuration text already in memory (tests, and the
+/// future reload path that receives files from elsewhere).
+pub fn check_files(
+    files: &[source::SourceFile],
+    getenv: &dyn Fn(&str) -> Option<String>,
+    opts: check::Options,
+) -> check::CheckResult {
+    let ast = reader::read_all(files, getenv);
+    check::check(&ast, getenv, opts)
 }

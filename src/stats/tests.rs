@@ -3,18 +3,15 @@ use super::*;
 use crate::config::ir::Config;
 
 fn load(text: &str) -> Config {
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("sy-stats-{}-{n}.cfg", std::process::id()));
-    std::fs::write(&path, text).expect("write cfg");
-    let name = path.to_string_lossy().to_string();
-    let res = crate::config::load(
-        std::slice::from_ref(&name),
+    let file = crate::config::source::SourceFile {
+        name: "t.cfg".into(),
+        content: text.as_bytes().to_vec(),
+    };
+    let res = crate::config::check_files(
+        std::slice::from_ref(&file),
         &|_| None,
         crate::config::check::Options::default(),
-    )
-    .expect("load");
-    let _ = std::fs::remove_file(&path);
+    );
     assert!(!res.failed, "config failed: {:?}", res.diags);
     res.config
 }
