@@ -14,6 +14,7 @@
 //! `spread-checks` is ignored: first checks are spread evenly over the
 //! smallest interval like HAProxy does without it.
 
+pub mod columns;
 pub mod fsm;
 pub mod http;
 pub mod probe;
