@@ -13,6 +13,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 pub enum BindTarget {
     Inet(SocketAddr),
     Unix(String),
+    /// `fd@<n>`: a listening socket inherited from the parent process.
+    Fd(i32),
 }
 
 impl std::fmt::Display for BindTarget {
@@ -20,6 +22,7 @@ impl std::fmt::Display for BindTarget {
         match self {
             BindTarget::Inet(a) => write!(f, "{a}"),
             BindTarget::Unix(p) => write!(f, "{p}"),
+            BindTarget::Fd(n) => write!(f, "fd@{n}"),
         }
     }
 }
@@ -28,6 +31,9 @@ impl std::fmt::Display for BindTarget {
 pub fn targets(b: &Bind) -> Vec<BindTarget> {
     if let Some(p) = &b.path {
         return vec![BindTarget::Unix(p.clone())];
+    }
+    if let Some(n) = b.fd {
+        return vec![BindTarget::Fd(n)];
     }
     let ip: IpAddr =
         b.ip.as_deref()
@@ -92,6 +98,36 @@ pub fn open(b: &Bind, t: &BindTarget, fe_maxconn: u32) -> std::io::Result<Listen
             l.set_nonblocking(true)?;
             Ok(Listening::Unix(tokio::net::UnixListener::from_std(l)?))
         }
+        BindTarget::Fd(n) => inherited(*n, backlog(b, fe_maxconn)),
+    }
+}
+
+/// Adopts an inherited socket (`fd@<n>`): a private duplicate, made
+/// non-blocking and listening (HAProxy calls listen() on a bound socket
+/// that does not listen yet).
+fn inherited(n: i32, backlog: i32) -> std::io::Result<Listening> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: F_DUPFD_CLOEXEC on a caller-named descriptor; the kernel
+    // rejects numbers that are not open (EBADF).
+    let fd = unsafe { libc::fcntl(n, libc::F_DUPFD_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a fresh descriptor nobody else owns.
+    let s = unsafe { Socket::from_raw_fd(fd) };
+    if s.r#type()? != Type::STREAM {
+        return Err(std::io::Error::other("not a stream socket"));
+    }
+    if !s.is_listener()? {
+        s.listen(backlog)?;
+    }
+    s.set_nonblocking(true)?;
+    if s.domain()? == Domain::UNIX {
+        let l: std::os::unix::net::UnixListener = s.into();
+        Ok(Listening::Unix(tokio::net::UnixListener::from_std(l)?))
+    } else {
+        let l: std::net::TcpListener = s.into();
+        Ok(Listening::Tcp(tokio::net::TcpListener::from_std(l)?))
     }
 }
 

@@ -33,6 +33,13 @@ pub fn run(cfg: Config, args: Args) -> i32 {
         alert(&e);
         return 1;
     }
+    // `nosplice`: TCP tunnels copy through user space.
+    crate::session::splice::set_enabled(
+        !cfg.global
+            .directives
+            .iter()
+            .any(|d| d.words.first().is_some_and(|w| w == "nosplice")),
+    );
     let threads = cfg
         .global
         .nbthread

@@ -8,11 +8,14 @@
 //! [`crate::upstream`]).
 
 pub mod acl;
+pub mod buffer;
 pub mod build;
 pub mod fetch;
 pub mod fmt;
 pub mod http;
 pub mod rules;
+pub mod splice;
+pub mod stream;
 pub mod tcp;
 
 use crate::config::ir::{Bind, Mode};
@@ -21,7 +24,6 @@ use crate::upstream::Backend;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite};
 
 /// Addresses of an accepted connection (absent for unix sockets).
 #[derive(Debug, Clone, Copy, Default)]
@@ -99,10 +101,12 @@ impl Frontend {
 /// Serves one accepted connection to completion.
 pub async fn serve<S>(io: S, info: ClientInfo, fe: Arc<Frontend>, drain: Arc<Drain>)
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: stream::ClientStream,
 {
     match fe.mode {
         Mode::Http => http::serve(io, info, fe, drain).await,
-        _ => tcp::serve(io, info, fe).await,
+        // Boxed: a tunnel's state would otherwise size every HTTP
+        // connection's task too.
+        _ => Box::pin(tcp::serve(io, info, fe)).await,
     }
 }

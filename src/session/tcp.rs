@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 pub async fn serve<S>(io: S, info: ClientInfo, fe: Arc<Frontend>)
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: super::stream::ClientStream,
 {
     let conn = super::rules::Conn {
         src: info.src,
@@ -36,6 +36,14 @@ where
         None => (fe.client_timeout, route.be.server_timeout),
     };
     let _guard = server.guard;
+    // Zero-copy when both ends are TCP sockets (Linux splice(2)).
+    if let Some(client) = io.tcp()
+        && super::splice::tunnel(client, &server.stream, ct, st)
+            .await
+            .is_ok()
+    {
+        return;
+    }
     tunnel(io, server.stream, ct, st).await;
 }
 

@@ -196,9 +196,16 @@ pub fn reuse_first(p: &crate::config::ir::Proxy) -> bool {
 }
 
 /// Whether an idle connection can carry a new request: not closed by the
-/// server and with nothing unexpected to read. A non-blocking `MSG_PEEK`
-/// asks the kernel directly (the reactor may not have seen the FIN yet).
+/// server and with nothing unexpected to read. Only when the reactor saw a
+/// read event does a non-blocking `MSG_PEEK` ask the kernel what it was.
 fn alive(s: &TcpStream) -> bool {
+    // No read event since the last response was read: nothing arrived, so
+    // the connection is usable without asking the kernel (a FIN still in
+    // flight is covered by the transparent retry on a fresh connection).
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    if s.poll_read_ready(&mut cx).is_pending() {
+        return true;
+    }
     let mut b = [MaybeUninit::<u8>::uninit(); 1];
     match socket2::SockRef::from(s).peek(&mut b) {
         Err(e) => e.kind() == ErrorKind::WouldBlock,

@@ -35,17 +35,6 @@ pub async fn fill<R: AsyncRead + Unpin>(
     r: &mut R,
     timeout: Option<Duration>,
 ) -> Result<usize, BodyError> {
-    if buf.capacity() == 0 {
-        // Idle so far: wait for the first bytes in a small stack buffer and
-        // only then allocate the real one.
-        let mut first = [0u8; 1024];
-        let n = timed_read(r.read(&mut first), timeout).await?;
-        if n > 0 {
-            buf.reserve(16384);
-            buf.extend_from_slice(&first[..n]);
-        }
-        return Ok(n);
-    }
     if buf.capacity() - buf.len() < 4096 {
         buf.reserve(16384);
     }
@@ -114,6 +103,29 @@ where
             }
         },
         Framing::Chunked => forward_chunked(buf, r, w, t).await,
+    }
+}
+
+/// Moves the body bytes already in `buf` behind a head about to be sent in
+/// `out` (one write instead of two) and returns the framing of what is
+/// left to forward. Chunked bodies stay in `buf` (their end needs parsing).
+pub fn take_buffered(out: &mut Vec<u8>, buf: &mut Vec<u8>, framing: Framing) -> Framing {
+    match framing {
+        Framing::Length(n) => {
+            let take = (buf.len() as u64).min(n) as usize;
+            out.extend_from_slice(&buf[..take]);
+            buf.drain(..take);
+            if n == take as u64 {
+                Framing::None
+            } else {
+                Framing::Length(n - take as u64)
+            }
+        }
+        Framing::UntilClose => {
+            out.append(buf);
+            Framing::UntilClose
+        }
+        f => f,
     }
 }
 

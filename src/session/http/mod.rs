@@ -12,7 +12,8 @@ pub mod errors;
 pub mod head;
 
 use super::rules::{Conn, Verdict, run_request, run_response};
-use super::{ClientInfo, Frontend, Route};
+use super::stream::{self, ClientStream};
+use super::{ClientInfo, Frontend, Route, buffer};
 use crate::runtime::drain::Drain;
 use crate::upstream::pool;
 use body::{BodyError, Timeouts, fill, send};
@@ -36,7 +37,7 @@ enum Next {
 /// Serves one HTTP client connection.
 pub async fn serve<S>(mut io: S, info: ClientInfo, fe: Arc<Frontend>, drain: Arc<Drain>)
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: ClientStream,
 {
     let conn = Conn {
         src: info.src,
@@ -49,7 +50,8 @@ where
     let mut stop = drain.watch();
     loop {
         if buf.is_empty() && buf.capacity() > 0 {
-            buf = Vec::new();
+            // Idle between requests: the buffer goes back to the free list.
+            buffer::give(std::mem::take(&mut buf));
         }
         let timeout = if first {
             fe.http_request_timeout
@@ -93,6 +95,7 @@ where
             Next::Close => break,
         }
     }
+    buffer::give(buf);
     let _ = io.shutdown().await;
 }
 
@@ -104,7 +107,7 @@ enum HeadRead {
     Error(u16),
 }
 
-async fn read_head<S: AsyncRead + Unpin>(
+async fn read_head<S: ClientStream>(
     io: &mut S,
     buf: &mut Vec<u8>,
     idle: Option<Duration>,
@@ -132,7 +135,14 @@ async fn read_head<S: AsyncRead + Unpin>(
         if idle_conn && *stop.borrow() {
             return HeadRead::Quiet;
         }
-        let read = fill(buf, io, None);
+        let read = async {
+            if buf.capacity() == 0 {
+                // Wait without a buffer; take one once bytes are there.
+                stream::readable(&*io).await.map_err(BodyError::Read)?;
+                *buf = buffer::take();
+            }
+            fill(buf, io, None).await
+        };
         let res = tokio::select! {
             r = read => r,
             _ = sleep_until(deadline) => {
@@ -265,7 +275,7 @@ where
     // The start line is already in `out`; `write_head` ends it.
     head::write_head(&mut out, b"", &req.headers, conn_hdr);
     let head_req = req.method == "HEAD";
-    let mut sbuf: Vec<u8> = Vec::with_capacity(16384);
+    let mut sbuf = buffer::Pooled::take();
     let first = loop {
         let res = send_request(io, buf, &mut lease.stream, &out, &req, st, ct, &mut sbuf).await;
         match res {
@@ -352,6 +362,8 @@ where
     let mut o = Vec::with_capacity(1024);
     status_line(&mut o, resp.status, &resp.reason);
     head::write_head(&mut o, b"", &resp.headers, conn_hdr);
+    // The body bytes already read ride in the same write as the head.
+    let framing = body::take_buffered(&mut o, &mut sbuf, resp.framing);
     if send(io, &o, ct).await.is_err() {
         return Next::Close;
     }
@@ -359,7 +371,7 @@ where
         read: st,
         write: ct,
     };
-    if body::forward(&mut sbuf, &mut lease.stream, io, resp.framing, down)
+    if body::forward(&mut sbuf, &mut lease.stream, io, framing, down)
         .await
         .is_err()
     {

@@ -1,0 +1,42 @@
+//! The client-side byte stream a session runs on.
+//!
+//! Owns: [`ClientStream`], the one capability sessions need beyond
+//! `AsyncRead + AsyncWrite`: waiting until bytes (or the end) arrive
+//! without holding a buffer, so an idle connection costs no buffer memory.
+//! Must not read or write bytes itself.
+
+use std::io;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// An accepted client connection (TCP or unix socket; TLS later).
+pub trait ClientStream: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    /// Ready when a read would not block (data, end of stream or error).
+    fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+
+    /// The TCP socket underneath, when zero-copy relaying can use it.
+    fn tcp(&self) -> Option<&tokio::net::TcpStream> {
+        None
+    }
+}
+
+impl ClientStream for tokio::net::TcpStream {
+    fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_read_ready(cx)
+    }
+
+    fn tcp(&self) -> Option<&tokio::net::TcpStream> {
+        Some(self)
+    }
+}
+
+impl ClientStream for tokio::net::UnixStream {
+    fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_read_ready(cx)
+    }
+}
+
+/// Waits until `s` is readable.
+pub async fn readable<S: ClientStream>(s: &S) -> io::Result<()> {
+    std::future::poll_fn(|cx| s.poll_readable(cx)).await
+}
