@@ -14,6 +14,10 @@ pub trait ClientStream: AsyncRead + AsyncWrite + Unpin + Send + 'static {
     /// Ready when a read would not block (data, end of stream or error).
     fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 
+    /// A non-blocking read into the spare capacity of `buf`
+    /// (`WouldBlock` when readiness was spurious).
+    fn try_read_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize>;
+
     /// The TCP socket underneath, when zero-copy relaying can use it.
     fn tcp(&self) -> Option<&tokio::net::TcpStream> {
         None
@@ -25,6 +29,10 @@ impl ClientStream for tokio::net::TcpStream {
         self.poll_read_ready(cx)
     }
 
+    fn try_read_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        tokio::net::TcpStream::try_read_buf(self, buf)
+    }
+
     fn tcp(&self) -> Option<&tokio::net::TcpStream> {
         Some(self)
     }
@@ -33,6 +41,10 @@ impl ClientStream for tokio::net::TcpStream {
 impl ClientStream for tokio::net::UnixStream {
     fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.poll_read_ready(cx)
+    }
+
+    fn try_read_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        tokio::net::UnixStream::try_read_buf(self, buf)
     }
 }
 

@@ -49,54 +49,106 @@ where
     let mut first = true;
     let mut stop = drain.watch();
     loop {
-        if buf.is_empty() && buf.capacity() > 0 {
-            // Idle between requests: the buffer goes back to the free list.
-            buffer::give(std::mem::take(&mut buf));
-        }
-        let timeout = if first {
+        let wait = if first {
             fe.http_request_timeout
         } else {
             fe.keep_alive_timeout
         };
-        let got = read_head(
-            &mut io,
-            &mut buf,
-            timeout,
-            fe.http_request_timeout,
-            &mut stop,
-            first,
-        )
-        .await;
-        let (req, n) = match got {
-            HeadRead::Done(r, n) => (r, n),
-            HeadRead::Quiet => break,
-            HeadRead::Error(status) => {
-                let _ = send(&mut io, &errors::mux_page(status), fe.client_timeout).await;
-                break;
+        let mut deadline = wait.map(|t| tokio::time::Instant::now() + t);
+        if buf.is_empty() {
+            if buf.capacity() > 0 {
+                // Idle between requests: the buffer goes back to the free list.
+                buffer::give(std::mem::take(&mut buf));
             }
-        };
-        buf.drain(..n);
-        let first_request = first;
-        first = false;
-        // Boxed so the (large) exchange state exists only while a request
+            // A lean wait: an idle connection's task holds no buffer and
+            // none of the request state below.
+            match wait_idle(&io, deadline, &mut stop, !first).await {
+                Some(b) => buf = b,
+                None => {
+                    if first {
+                        let _ = send(&mut io, &errors::mux_page(408), fe.client_timeout).await;
+                    }
+                    break;
+                }
+            }
+            if !buf.is_empty() {
+                // The request has begun: `timeout http-request` now applies.
+                deadline = fe
+                    .http_request_timeout
+                    .map(|t| tokio::time::Instant::now() + t);
+            }
+        }
+        // Boxed so the (large) request state exists only while a request
         // is in flight, not in every idle keep-alive connection's task.
-        match Box::pin(exchange(
-            &mut io,
-            &mut buf,
-            req,
-            &fe,
-            &conn,
-            &drain,
-            first_request,
-        ))
-        .await
-        {
+        let cycle = Box::pin(request_cycle(
+            &mut io, &mut buf, &fe, &conn, &drain, &mut stop, &mut first, deadline,
+        ));
+        match cycle.await {
             Next::KeepAlive => continue,
             Next::Close => break,
         }
     }
     buffer::give(buf);
     let _ = io.shutdown().await;
+}
+
+/// Waits until the client sends something and returns the first bytes
+/// (empty at the end of the stream or on an error, which the next read
+/// reports), or `None` when the wait ends: deadline reached, or a graceful
+/// stop while `watch_stop`. Readiness can be spurious: a buffer is held
+/// only once bytes were actually read.
+async fn wait_idle<S: ClientStream>(
+    io: &S,
+    deadline: Option<tokio::time::Instant>,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+    watch_stop: bool,
+) -> Option<Vec<u8>> {
+    loop {
+        if watch_stop && *stop.borrow() {
+            return None;
+        }
+        tokio::select! {
+            _ = stream::readable(io) => {}
+            _ = sleep_until(deadline) => return None,
+            _ = stop.changed(), if watch_stop => return None,
+        }
+        let mut b = buffer::take();
+        match io.try_read_buf(&mut b) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => buffer::give(b),
+            Ok(0) | Err(_) => {
+                buffer::give(b);
+                return Some(Vec::new());
+            }
+            Ok(_) => return Some(b),
+        }
+    }
+}
+
+/// Reads one request head and runs its exchange.
+#[allow(clippy::too_many_arguments)]
+async fn request_cycle<S: ClientStream>(
+    io: &mut S,
+    buf: &mut Vec<u8>,
+    fe: &Frontend,
+    conn: &Conn,
+    drain: &Drain,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+    first: &mut bool,
+    deadline: Option<tokio::time::Instant>,
+) -> Next {
+    let got = read_head(io, buf, deadline, fe.http_request_timeout, stop, *first).await;
+    let (req, n) = match got {
+        HeadRead::Done(r, n) => (r, n),
+        HeadRead::Quiet => return Next::Close,
+        HeadRead::Error(status) => {
+            let _ = send(io, &errors::mux_page(status), fe.client_timeout).await;
+            return Next::Close;
+        }
+    };
+    buf.drain(..n);
+    let first_request = *first;
+    *first = false;
+    exchange(io, buf, req, fe, conn, drain, first_request).await
 }
 
 enum HeadRead {
@@ -110,12 +162,11 @@ enum HeadRead {
 async fn read_head<S: ClientStream>(
     io: &mut S,
     buf: &mut Vec<u8>,
-    idle: Option<Duration>,
+    mut deadline: Option<tokio::time::Instant>,
     request: Option<Duration>,
     stop: &mut tokio::sync::watch::Receiver<bool>,
     first: bool,
 ) -> HeadRead {
-    let mut deadline = idle.map(|t| tokio::time::Instant::now() + t);
     let mut started = !buf.is_empty();
     loop {
         if !buf.is_empty() {
