@@ -20,6 +20,7 @@ pub mod config;
 pub mod grammar;
 pub mod health;
 pub mod listener;
+pub mod metrics;
 pub mod runtime;
 pub mod session;
 pub mod stats;

@@ -213,11 +213,22 @@ fn run_to_exit(cfg: &str) -> (Option<i32>, String) {
 fn unsupported_check_forms_are_refused_at_startup() {
     let port = free_port();
     for (line, form) in [
-        ("http-check expect hdr name x-ok", "http-check expect hdr"),
-        ("http-check send meth GET body hi", "http-check send body"),
+        (
+            "option httpchk\n  http-check expect string-lf x",
+            "http-check expect string-lf",
+        ),
+        (
+            "option httpchk\n  http-check send meth GET body hi",
+            "http-check send body",
+        ),
+        (
+            "option tcp-check\n  tcp-check send-lf %[date()]",
+            "tcp-check send-lf (log-format)",
+        ),
+        ("option spop-check", "option spop-check"),
     ] {
         let cfg = format!(
-            "{DEFAULTS}frontend f\n  bind 127.0.0.1:{port}\n  default_backend be\nbackend be\n  option httpchk\n  {line}\n  server s 127.0.0.1:{port} check\n"
+            "{DEFAULTS}frontend f\n  bind 127.0.0.1:{port}\n  default_backend be\nbackend be\n  {line}\n  server s 127.0.0.1:{port} check\n"
         );
         let (code, err) = run_to_exit(&cfg);
         assert_eq!(code, Some(1), "{err}");

@@ -6,6 +6,7 @@
 //! Must not do I/O.
 
 use super::status::{CheckResult, CheckStatus};
+use super::tcpcheck::{self, Connect, Fmt};
 use regex::Regex;
 
 /// Why an `http-check` line cannot be used.
@@ -29,6 +30,12 @@ pub struct HttpCheck {
     pub headers: Vec<(String, String)>,
     /// All must hold, in order; empty means "2xx or 3xx".
     pub expects: Vec<Expect>,
+    /// `http-check connect` options (port, addr, send-proxy, linger).
+    pub connect: Option<Connect>,
+    /// `http-check disable-on-404`: a 404 puts a running server in NOLB.
+    pub disable_on_404: bool,
+    /// `http-check send-state`: adds `x-haproxy-server-state`.
+    pub send_state: bool,
 }
 
 /// One `http-check expect [!] <match> <pattern>`.
@@ -36,6 +43,12 @@ pub struct HttpCheck {
 pub struct Expect {
     pub negate: bool,
     pub kind: ExpectKind,
+    pub comment: Option<String>,
+    pub ok_status: Option<CheckStatus>,
+    pub err_status: Option<CheckStatus>,
+    pub tout_status: Option<CheckStatus>,
+    pub on_success: Option<String>,
+    pub on_error: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +59,55 @@ pub enum ExpectKind {
     RStatus(Regex),
     /// `string <text>`: a substring of the body.
     String(String),
+    /// `rstring <regex>` on the body.
+    RString(regex::bytes::Regex),
+    /// `hdr`/`fhdr name ... [value ...]`.
+    Hdr(HdrMatch),
+}
+
+/// How `hdr`/`fhdr` compare a name or a value (`-m str|beg|end|sub|reg`).
+#[derive(Debug, Clone)]
+pub enum StrMatch {
+    Str(String),
+    Beg(String),
+    End(String),
+    Sub(String),
+    Reg(Regex),
+}
+
+impl StrMatch {
+    fn matches(&self, v: &str, ci: bool) -> bool {
+        let eq = |a: &str, b: &str| {
+            if ci {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        };
+        match self {
+            StrMatch::Str(p) => eq(v, p),
+            StrMatch::Beg(p) => v.len() >= p.len() && v.get(..p.len()).is_some_and(|h| eq(h, p)),
+            StrMatch::End(p) => {
+                v.len() >= p.len() && v.get(v.len() - p.len()..).is_some_and(|t| eq(t, p))
+            }
+            StrMatch::Sub(p) => {
+                if ci {
+                    v.to_ascii_lowercase().contains(&p.to_ascii_lowercase())
+                } else {
+                    v.contains(p.as_str())
+                }
+            }
+            StrMatch::Reg(r) => r.is_match(v),
+        }
+    }
+}
+
+/// `hdr` (values split on commas) or `fhdr` (full value).
+#[derive(Debug, Clone)]
+pub struct HdrMatch {
+    pub name: StrMatch,
+    pub value: Option<StrMatch>,
+    pub full: bool,
 }
 
 impl Default for HttpCheck {
@@ -56,6 +118,9 @@ impl Default for HttpCheck {
             version: "HTTP/1.0".into(),
             headers: Vec::new(),
             expects: Vec::new(),
+            connect: None,
+            disable_on_404: false,
+            send_state: false,
         }
     }
 }
@@ -113,6 +178,9 @@ pub fn apply_send(c: &mut HttpCheck, words: &[String]) -> Result<(), RuleError> 
                 c.headers.push((n.to_ascii_lowercase(), v));
                 i += 1;
             }
+            "comment" => {
+                arg(1)?;
+            }
             other => return Err(RuleError::Unsupported(format!("http-check send {other}"))),
         }
         i += 2;
@@ -120,43 +188,139 @@ pub fn apply_send(c: &mut HttpCheck, words: &[String]) -> Result<(), RuleError> 
     Ok(())
 }
 
-/// Parses `http-check expect ...` (`words` after `expect`).
+/// Parses `http-check expect ...` (`words` after `expect`): options
+/// (`comment`, `min-recv`, `ok-status`, `error-status`, `tout-status`,
+/// plain `on-success`/`on-error`) may stand anywhere, like in HAProxy.
 pub fn parse_expect(words: &[String]) -> Result<Expect, RuleError> {
-    let mut w = words.iter().map(String::as_str);
+    let mut te = tcpcheck::Expect::new(tcpcheck::ExpectKind::String(Vec::new()));
+    let mut comment = None;
     let mut negate = false;
-    let mut m = w.next().unwrap_or_default();
-    if m == "!" {
-        negate = true;
-        m = w.next().unwrap_or_default();
-    }
-    let pat = w.next();
-    let need = |p: Option<&str>| {
-        p.map(str::to_string)
-            .ok_or_else(|| RuleError::Invalid(format!("'http-check expect {m}' expects a pattern")))
-    };
-    let kind =
-        match m {
-            "status" => ExpectKind::Status(parse_codes(&need(pat)?).map_err(RuleError::Invalid)?),
+    let mut kind = None;
+    let mut i = 0;
+    while i < words.len() {
+        if tcpcheck::expect_option("http-check", &mut te, &mut comment, words, &mut i).map_err(
+            |e| match e {
+                RuleError::Unsupported(n) => {
+                    RuleError::Unsupported(n.replacen("tcp-check", "http-check", 1))
+                }
+                o => o,
+            },
+        )? {
+            continue;
+        }
+        let m = words[i].as_str();
+        if m == "!" {
+            negate = true;
+            i += 1;
+            continue;
+        }
+        if kind.is_some() {
+            return Err(RuleError::Invalid(format!(
+                "'http-check expect' : unexpected '{m}'"
+            )));
+        }
+        let need = |j: usize| {
+            words.get(j).cloned().ok_or_else(|| {
+                RuleError::Invalid(format!("'http-check expect {m}' expects a pattern"))
+            })
+        };
+        kind = Some(match m {
+            "status" => {
+                i += 2;
+                ExpectKind::Status(parse_codes(&need(i - 1)?).map_err(RuleError::Invalid)?)
+            }
             "rstatus" => {
-                let p = need(pat)?;
+                i += 2;
+                let p = need(i - 1)?;
                 ExpectKind::RStatus(Regex::new(&p).map_err(|e| {
                     RuleError::Invalid(format!("'http-check expect rstatus' : {e}"))
                 })?)
             }
-            "string" => ExpectKind::String(need(pat)?),
-            "" => {
-                return Err(RuleError::Invalid(
-                    "'http-check expect' expects a matching method".into(),
-                ));
+            "string" => {
+                i += 2;
+                ExpectKind::String(need(i - 1)?)
+            }
+            "rstring" => {
+                i += 2;
+                let p = need(i - 1)?;
+                ExpectKind::RString(regex::bytes::Regex::new(&p).map_err(|e| {
+                    RuleError::Invalid(format!("'http-check expect rstring' : {e}"))
+                })?)
+            }
+            "hdr" | "fhdr" => {
+                let (h, n) = parse_hdr(m, &words[i + 1..])?;
+                i += 1 + n;
+                ExpectKind::Hdr(h)
             }
             other => return Err(RuleError::Unsupported(format!("http-check expect {other}"))),
-        };
-    if let Some(extra) = w.next() {
-        return Err(RuleError::Invalid(format!(
-            "'http-check expect {m}' : unexpected '{extra}'"
-        )));
+        });
     }
-    Ok(Expect { negate, kind })
+    let kind = kind.ok_or_else(|| {
+        RuleError::Invalid("'http-check expect' expects a matching method".into())
+    })?;
+    let text = |f: Option<Fmt>| match f {
+        Some(Fmt::Text(t)) => Some(t),
+        _ => None,
+    };
+    Ok(Expect {
+        negate,
+        kind,
+        comment,
+        ok_status: te.ok_status,
+        err_status: te.err_status,
+        tout_status: te.tout_status,
+        on_success: text(te.on_success),
+        on_error: text(te.on_error),
+    })
+}
+
+/// `name [-m meth] <name> [value [-m meth] <value>]`; returns the match
+/// and how many words it used.
+fn parse_hdr(kw: &str, w: &[String]) -> Result<(HdrMatch, usize), RuleError> {
+    let bad = |why: &str| RuleError::Invalid(format!("'http-check expect {kw}' : {why}"));
+    let one = |w: &[String], at: usize| -> Result<(StrMatch, usize), RuleError> {
+        let mut at = at;
+        let mut meth = "str";
+        if w.get(at).is_some_and(|x| x == "-m") {
+            meth = w
+                .get(at + 1)
+                .map(String::as_str)
+                .ok_or_else(|| bad("'-m' expects a method"))?;
+            at += 2;
+        }
+        let p = w.get(at).cloned().ok_or_else(|| bad("missing pattern"))?;
+        let m = match meth {
+            "str" => StrMatch::Str(p),
+            "beg" => StrMatch::Beg(p),
+            "end" => StrMatch::End(p),
+            "sub" => StrMatch::Sub(p),
+            "reg" => StrMatch::Reg(Regex::new(&p).map_err(|e| bad(&format!("{e}")))?),
+            o => {
+                return Err(bad(&format!(
+                    "'-m' only supports 'str', 'beg', 'end', 'sub' or 'reg', got '{o}'"
+                )));
+            }
+        };
+        Ok((m, at + 1))
+    };
+    if w.first().map(String::as_str) != Some("name") {
+        return Err(bad("expects 'name'"));
+    }
+    let (name, mut at) = one(w, 1)?;
+    let mut value = None;
+    if w.get(at).is_some_and(|x| x == "value") {
+        let (v, n) = one(w, at + 1)?;
+        value = Some(v);
+        at = n;
+    }
+    Ok((
+        HdrMatch {
+            name,
+            value,
+            full: kw == "fhdr",
+        },
+        at,
+    ))
 }
 
 fn parse_codes(s: &str) -> Result<Vec<(u16, u16)>, String> {
@@ -173,11 +337,15 @@ fn parse_codes(s: &str) -> Result<Vec<(u16, u16)>, String> {
 
 impl HttpCheck {
     /// The request bytes. HTTP/1.1 requests get `connection: close` like
-    /// HAProxy sends them; HTTP/1.0 ones carry only the configured headers.
-    pub fn request(&self) -> Vec<u8> {
+    /// HAProxy sends them; HTTP/1.0 ones carry only the configured headers
+    /// (and `x-haproxy-server-state` when `state` is given).
+    pub fn request_with(&self, state: Option<&str>) -> Vec<u8> {
         let mut s = format!("{} {} {}\r\n", self.method, self.uri, self.version);
         for (n, v) in &self.headers {
             s.push_str(&format!("{n}: {v}\r\n"));
+        }
+        if let Some(st) = state {
+            s.push_str(&format!("x-haproxy-server-state: {st}\r\n"));
         }
         if self.version.eq_ignore_ascii_case("HTTP/1.1")
             && !self.headers.iter().any(|(n, _)| n == "connection")
@@ -188,59 +356,112 @@ impl HttpCheck {
         s.into_bytes()
     }
 
+    /// The request without server state.
+    pub fn request(&self) -> Vec<u8> {
+        self.request_with(None)
+    }
+
     /// Whether the verdict needs the body.
     pub fn needs_body(&self) -> bool {
         self.expects
             .iter()
-            .any(|e| matches!(e.kind, ExpectKind::String(_)))
+            .any(|e| matches!(e.kind, ExpectKind::String(_) | ExpectKind::RString(_)))
     }
 
-    /// Judges a complete (or final) response. `None` when the head is not
-    /// a valid HTTP response.
-    pub fn judge(&self, resp: &Response) -> CheckResult {
+    /// Judges a complete (or final) response. `server_stopped` tells
+    /// whether the server is DOWN (a 404 then fails as usual even with
+    /// `disable-on-404`).
+    pub fn judge(&self, resp: &Response, server_stopped: bool) -> CheckResult {
         let code = resp.code;
-        let sts_fail = || CheckResult::new(CheckStatus::L7Sts, Some(code), resp.reason.clone());
+        if self.disable_on_404 && !server_stopped && code == 404 {
+            return CheckResult::new(CheckStatus::L7OkC, Some(code), "");
+        }
         if self.expects.is_empty() {
             return if (200..400).contains(&code) {
                 CheckResult::new(CheckStatus::L7Ok, Some(code), "")
             } else {
-                sts_fail()
+                CheckResult::new(CheckStatus::L7Sts, Some(code), resp.reason.clone())
             };
         }
         for e in &self.expects {
+            let fail = |def: CheckStatus, desc: &str| {
+                let mut info = e.on_error.clone().unwrap_or_else(|| desc.to_string());
+                if let Some(c) = &e.comment {
+                    info.push_str(&format!(" comment: {c}"));
+                }
+                CheckResult::new(e.err_status.unwrap_or(def), Some(code), info)
+            };
+            let sts = || fail(CheckStatus::L7Sts, &resp.reason);
             match &e.kind {
                 ExpectKind::Status(ranges) => {
                     let m = ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&code));
                     if m == e.negate {
-                        return sts_fail();
+                        return sts();
                     }
                 }
                 ExpectKind::RStatus(re) => {
                     if re.is_match(&code.to_string()) == e.negate {
-                        return sts_fail();
+                        return sts();
                     }
                 }
-                ExpectKind::String(s) => {
+                ExpectKind::Hdr(h) => {
+                    if h.matches(&resp.headers) == e.negate {
+                        return sts();
+                    }
+                }
+                ExpectKind::String(_) | ExpectKind::RString(_) => {
                     if resp.body.is_empty() {
-                        return CheckResult::new(
+                        return fail(
                             CheckStatus::L7Rsp,
-                            None,
                             "HTTP content check could not find a response body",
                         );
                     }
-                    let m = find(&resp.body, s.as_bytes());
+                    let m = match &e.kind {
+                        ExpectKind::String(s) => find(&resp.body, s.as_bytes()),
+                        ExpectKind::RString(re) => re.is_match(&resp.body),
+                        _ => false,
+                    };
                     if m == e.negate {
-                        let info = if e.negate {
-                            "HTTP check matched unwanted content"
-                        } else {
-                            "HTTP content check did not match"
-                        };
-                        return CheckResult::new(CheckStatus::L7Rsp, None, info);
+                        return fail(
+                            CheckStatus::L7Rsp,
+                            if e.negate {
+                                "HTTP check matched unwanted content"
+                            } else {
+                                "HTTP content check did not match"
+                            },
+                        );
                     }
                 }
             }
         }
-        CheckResult::new(CheckStatus::L7Ok, Some(code), "")
+        let last = self.expects.last();
+        CheckResult::new(
+            last.and_then(|e| e.ok_status).unwrap_or(CheckStatus::L7Ok),
+            Some(code),
+            last.and_then(|e| e.on_success.clone()).unwrap_or_default(),
+        )
+    }
+}
+
+impl HdrMatch {
+    /// Whether any header matches (values split on commas for `hdr`).
+    pub fn matches(&self, headers: &[(String, String)]) -> bool {
+        for (n, v) in headers {
+            if !self.name.matches(n, true) {
+                continue;
+            }
+            let Some(vm) = &self.value else {
+                return true;
+            };
+            if self.full {
+                if vm.matches(v, false) {
+                    return true;
+                }
+            } else if v.split(',').any(|p| vm.matches(p.trim(), false)) {
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -253,6 +474,7 @@ fn find(h: &[u8], n: &[u8]) -> bool {
 pub struct Response {
     pub code: u16,
     pub reason: String,
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
@@ -287,6 +509,16 @@ pub fn parse_response(buf: &[u8], want_body: bool, eof: bool) -> Parsed {
         return Parsed::Invalid;
     };
     let reason = r.reason.unwrap_or_default().to_string();
+    let headers: Vec<(String, String)> = r
+        .headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.to_string(),
+                String::from_utf8_lossy(h.value).trim().to_string(),
+            )
+        })
+        .collect();
     let clen = r
         .headers
         .iter()
@@ -309,7 +541,12 @@ pub fn parse_response(buf: &[u8], want_body: bool, eof: bool) -> Parsed {
         Some(n) => body[..n.min(body.len())].to_vec(),
         None => body.to_vec(),
     };
-    Parsed::Done(Response { code, reason, body })
+    Parsed::Done(Response {
+        code,
+        reason,
+        headers,
+        body,
+    })
 }
 
 #[cfg(test)]
@@ -361,10 +598,17 @@ mod tests {
         assert_eq!(c.headers, vec![("host".into(), "www".into())]);
     }
 
+    impl HttpCheck {
+        fn judge_t(&self, r: &Response) -> CheckResult {
+            self.judge(r, false)
+        }
+    }
+
     fn resp(code: u16, reason: &str, body: &str) -> Response {
         Response {
             code,
             reason: reason.into(),
+            headers: vec![("X-A".into(), "b, c".into())],
             body: body.as_bytes().to_vec(),
         }
     }
@@ -372,9 +616,9 @@ mod tests {
     #[test]
     fn default_verdict_is_2xx_3xx() {
         let c = from_option(&[]);
-        let r = c.judge(&resp(302, "Found", ""));
+        let r = c.judge_t(&resp(302, "Found", ""));
         assert_eq!((r.status, r.code), (CheckStatus::L7Ok, Some(302)));
-        let r = c.judge(&resp(500, "Internal Server Error", ""));
+        let r = c.judge_t(&resp(500, "Internal Server Error", ""));
         assert_eq!(r.status.name(), "L7STS");
         assert_eq!(r.info, "Internal Server Error");
     }
@@ -383,8 +627,8 @@ mod tests {
     fn expects() {
         let mut c = from_option(&[]);
         c.expects.push(parse_expect(&words("status 500")).unwrap());
-        assert_eq!(c.judge(&resp(500, "x", "")).status, CheckStatus::L7Ok);
-        let r = c.judge(&resp(200, "OK", ""));
+        assert_eq!(c.judge_t(&resp(500, "x", "")).status, CheckStatus::L7Ok);
+        let r = c.judge_t(&resp(200, "OK", ""));
         assert_eq!(
             (r.status, r.code, r.info.as_str()),
             (CheckStatus::L7Sts, Some(200), "OK")
@@ -393,19 +637,19 @@ mod tests {
         let mut c = from_option(&[]);
         c.expects
             .push(parse_expect(&words("! rstatus ^5")).unwrap());
-        assert_eq!(c.judge(&resp(200, "OK", "")).status, CheckStatus::L7Ok);
-        assert_eq!(c.judge(&resp(503, "x", "")).status, CheckStatus::L7Sts);
+        assert_eq!(c.judge_t(&resp(200, "OK", "")).status, CheckStatus::L7Ok);
+        assert_eq!(c.judge_t(&resp(503, "x", "")).status, CheckStatus::L7Sts);
 
         let mut c = from_option(&[]);
         c.expects
             .push(parse_expect(&words("string hello")).unwrap());
         assert_eq!(
-            c.judge(&resp(200, "OK", "oh hello")).status,
+            c.judge_t(&resp(200, "OK", "oh hello")).status,
             CheckStatus::L7Ok
         );
-        let r = c.judge(&resp(500, "x", ""));
+        let r = c.judge_t(&resp(500, "x", ""));
         assert_eq!(r.info, "HTTP content check could not find a response body");
-        let r = c.judge(&resp(200, "OK", "bye"));
+        let r = c.judge_t(&resp(200, "OK", "bye"));
         assert_eq!(
             (r.status, r.info.as_str()),
             (CheckStatus::L7Rsp, "HTTP content check did not match")
@@ -414,13 +658,13 @@ mod tests {
         let mut c = from_option(&[]);
         c.expects
             .push(parse_expect(&words("status 200-204,301")).unwrap());
-        assert_eq!(c.judge(&resp(301, "", "")).status, CheckStatus::L7Ok);
-        assert_eq!(c.judge(&resp(205, "", "")).status, CheckStatus::L7Sts);
+        assert_eq!(c.judge_t(&resp(301, "", "")).status, CheckStatus::L7Ok);
+        assert_eq!(c.judge_t(&resp(205, "", "")).status, CheckStatus::L7Sts);
     }
 
     #[test]
     fn unsupported_expect_forms_are_refused() {
-        for w in ["hdr name x", "rstring x", "min-recv 3 status 200", "custom"] {
+        for w in ["custom", "string-lf %[x]"] {
             let e = parse_expect(&words(w)).unwrap_err();
             let first = w.split(' ').next().unwrap();
             assert_eq!(
@@ -428,6 +672,64 @@ mod tests {
                 RuleError::Unsupported(format!("http-check expect {first}"))
             );
         }
+        assert_eq!(
+            parse_expect(&words("status 200 status-code 3")).unwrap_err(),
+            RuleError::Unsupported("http-check expect status-code".into())
+        );
+    }
+
+    #[test]
+    fn hdr_rstring_and_options() {
+        // haproxy 2.6.12: `expect hdr name x-a value c` against `X-A: b`
+        // is L7STS with code 200 and info "OK".
+        let mut c = from_option(&[]);
+        c.expects
+            .push(parse_expect(&words("hdr name x-a value c")).unwrap());
+        let mut r = resp(200, "OK", "");
+        r.headers = vec![("X-A".into(), "b".into())];
+        let v = c.judge_t(&r);
+        assert_eq!(
+            (v.status, v.code, v.info.as_str()),
+            (CheckStatus::L7Sts, Some(200), "OK")
+        );
+        // `hdr` splits values on commas, `fhdr` does not.
+        assert_eq!(c.judge_t(&resp(200, "OK", "")).status, CheckStatus::L7Ok);
+        let mut c = from_option(&[]);
+        c.expects
+            .push(parse_expect(&words("fhdr name -m beg x- value -m end c")).unwrap());
+        assert_eq!(c.judge_t(&resp(200, "OK", "")).status, CheckStatus::L7Ok);
+        let mut c = from_option(&[]);
+        c.expects
+            .push(parse_expect(&words("rstring ^n comment cc error-status L7STS")).unwrap());
+        let v = c.judge_t(&resp(200, "OK", "ok"));
+        assert_eq!(
+            (v.status, v.info.as_str()),
+            (
+                CheckStatus::L7Sts,
+                "HTTP content check did not match comment: cc"
+            )
+        );
+        assert_eq!(c.judge_t(&resp(200, "OK", "no")).status, CheckStatus::L7Ok);
+        // disable-on-404: conditionally passed unless the server is down.
+        let mut c = from_option(&[]);
+        c.disable_on_404 = true;
+        let v = c.judge(&resp(404, "Not Found", ""), false);
+        assert_eq!((v.status, v.code), (CheckStatus::L7OkC, Some(404)));
+        assert_eq!(
+            c.judge(&resp(404, "Not Found", ""), true).status,
+            CheckStatus::L7Sts
+        );
+    }
+
+    #[test]
+    fn send_state_header_position() {
+        let mut c = from_option(&[]);
+        apply_send(&mut c, &words("meth GET uri /y ver HTTP/1.1 hdr Host a.b")).unwrap();
+        // Captured from haproxy 2.6.12 (`http-check send-state`).
+        assert_eq!(
+            String::from_utf8(c.request_with(Some("UP; name=hv/s"))).unwrap(),
+            "GET /y HTTP/1.1\r\nhost: a.b\r\nx-haproxy-server-state: UP; name=hv/s\r\nconnection: close\r\n\r\n"
+        );
     }
 
     #[test]

@@ -1,11 +1,13 @@
-//! One health check against one address: connect, and for HTTP checks send
-//! the request and judge the response.
+//! One health check against one address: a plain connect, an HTTP
+//! exchange, or a tcp-check ruleset ([`super::engine`]).
 //!
-//! Owns: the check timeouts as HAProxy applies them — without `timeout
+//! Owns: the HTTP exchange with HAProxy's timeouts — without `timeout
 //! check` the whole check must finish within `inter`; with it, connecting
 //! gets min(`timeout connect`, `inter`) and the response `timeout check`.
-//! Must not change any state: it only returns a [`CheckResult`].
+//! Reads are bounded by one buffer (`tune.bufsize`). Must not change any
+//! state: it only returns a [`CheckResult`].
 
+use super::engine::{self, Ctx, Finish, os_reason};
 use super::http::{self, HttpCheck, Parsed};
 use super::spec::{CheckKind, CheckSpec};
 use super::status::{CheckResult, CheckStatus};
@@ -15,45 +17,135 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// HAProxy reads a check response into one buffer (`tune.bufsize`).
-const MAX_RESPONSE: usize = 16384;
+const MAX_RESPONSE: usize = engine::BUFSIZE;
+
+/// What the check needs to know about the server right now.
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    /// The server is DOWN (`disable-on-404` then fails a 404).
+    pub server_stopped: bool,
+    /// `x-haproxy-server-state` value (`http-check send-state`).
+    pub state_header: Option<String>,
+}
+
+/// The engine context of a health check of `spec` against `target`.
+pub fn ctx(spec: &CheckSpec, target: SocketAddr) -> Ctx {
+    Ctx {
+        target,
+        inter: spec.intervals.inter,
+        timeout_connect: spec.timeout_connect,
+        timeout_check: spec.timeout_check,
+        send_proxy: spec.send_proxy,
+    }
+}
 
 /// Runs one check of `spec` against `target`.
 pub async fn run(spec: &CheckSpec, target: SocketAddr) -> CheckResult {
+    run_with(spec, target, &Extra::default()).await
+}
+
+/// Runs one check with the server's current state.
+pub async fn run_with(spec: &CheckSpec, target: SocketAddr, extra: &Extra) -> CheckResult {
     let start = Instant::now();
-    let mut r = run_inner(spec, target, start).await;
+    let c = ctx(spec, target);
+    let mut r = match &spec.kind {
+        CheckKind::Rules(rs) => match engine::run(rs, &c).await {
+            Finish::Done(r) => r,
+            Finish::AgentLine(_) => CheckResult::new(CheckStatus::L7Rsp, None, ""),
+        },
+        CheckKind::Tcp => connect_only(&c, spec.send_proxy).await,
+        CheckKind::Http(h) => http_check(&c, h, extra, start).await,
+    };
     // HAProxy reports whole milliseconds.
     r.duration = Some(Duration::from_millis(start.elapsed().as_millis() as u64));
     r
 }
 
-async fn run_inner(spec: &CheckSpec, target: SocketAddr, start: Instant) -> CheckResult {
-    let inter = spec.intervals.inter;
-    let connect_to = match spec.timeout_check {
-        Some(_) => spec.timeout_connect.map_or(inter, |c| c.min(inter)),
-        None => inter,
+async fn connect(c: &Ctx, target: SocketAddr) -> Result<TcpStream, CheckResult> {
+    match tokio::time::timeout(c.connect_timeout(), TcpStream::connect(target)).await {
+        Err(_) => Err(CheckResult::new(CheckStatus::L4Tout, None, "")),
+        Ok(Err(e)) => Err(CheckResult::new(CheckStatus::L4Con, None, os_reason(&e))),
+        Ok(Ok(s)) => Ok(s),
+    }
+}
+
+/// The PROXY v1 line HAProxy sends before a check (`check-send-proxy`).
+pub fn proxy_line(s: &TcpStream) -> Vec<u8> {
+    match (s.local_addr(), s.peer_addr()) {
+        (Ok(l), Ok(p)) if l.is_ipv4() == p.is_ipv4() => format!(
+            "PROXY {} {} {} {} {}\r\n",
+            if l.is_ipv4() { "TCP4" } else { "TCP6" },
+            l.ip(),
+            p.ip(),
+            l.port(),
+            p.port()
+        )
+        .into_bytes(),
+        _ => engine::PROXY_V1.to_vec(),
+    }
+}
+
+async fn connect_only(c: &Ctx, send_proxy: bool) -> CheckResult {
+    match connect(c, c.target).await {
+        Err(r) => r,
+        Ok(mut s) => {
+            if send_proxy {
+                let _ = s.write_all(&proxy_line(&s)).await;
+            }
+            // Like HAProxy, close a pure connect check with a reset: no
+            // TIME_WAIT left behind at 1,000 checks a second.
+            let _ = s.set_zero_linger();
+            CheckResult::new(CheckStatus::L4Ok, None, "")
+        }
+    }
+}
+
+async fn http_check(c: &Ctx, h: &HttpCheck, extra: &Extra, start: Instant) -> CheckResult {
+    let mut target = c.target;
+    let mut send_proxy = c.send_proxy;
+    if let Some(cn) = &h.connect {
+        if let Some(a) = cn.addr {
+            target.set_ip(a.ip());
+            if a.port() != 0 {
+                target.set_port(a.port());
+            }
+        }
+        if let Some(p) = cn.port {
+            target.set_port(p);
+        }
+        send_proxy = cn.send_proxy || (cn.default && c.send_proxy);
+    }
+    let mut stream = match connect(c, target).await {
+        Err(r) => return r,
+        Ok(s) => s,
     };
-    let stream = match tokio::time::timeout(connect_to, TcpStream::connect(target)).await {
-        Err(_) => return CheckResult::new(CheckStatus::L4Tout, None, ""),
-        Ok(Err(e)) => return CheckResult::new(CheckStatus::L4Con, None, os_reason(&e)),
-        Ok(Ok(s)) => s,
-    };
-    let CheckKind::Http(h) = &spec.kind else {
-        return CheckResult::new(CheckStatus::L4Ok, None, "");
-    };
-    let deadline = match spec.timeout_check {
-        Some(t) => Instant::now() + t,
-        None => start + inter,
-    };
-    let rest = deadline.saturating_duration_since(Instant::now());
-    match tokio::time::timeout(rest, http_exchange(stream, h)).await {
-        Err(_) => CheckResult::new(CheckStatus::L7Tout, None, ""),
+    let rest = c
+        .deadline_after_connect(start)
+        .saturating_duration_since(Instant::now());
+    let mut req = Vec::new();
+    if send_proxy {
+        req.extend_from_slice(&proxy_line(&stream));
+    }
+    req.extend_from_slice(&h.request_with(extra.state_header.as_deref()));
+    let tout = h
+        .expects
+        .first()
+        .and_then(|e| e.tout_status)
+        .unwrap_or(CheckStatus::L7Tout);
+    match tokio::time::timeout(
+        rest,
+        http_exchange(&mut stream, h, &req, extra.server_stopped),
+    )
+    .await
+    {
+        Err(_) => CheckResult::new(tout, None, ""),
         Ok(r) => r,
     }
 }
 
-async fn http_exchange(mut s: TcpStream, h: &HttpCheck) -> CheckResult {
-    if let Err(e) = s.write_all(&h.request()).await {
-        return CheckResult::new(CheckStatus::L4Con, None, os_reason(&e));
+async fn http_exchange(s: &mut TcpStream, h: &HttpCheck, req: &[u8], stopped: bool) -> CheckResult {
+    if let Err(e) = s.write_all(req).await {
+        return CheckResult::new(CheckStatus::SockErr, None, os_reason(&e));
     }
     let want_body = h.needs_body();
     let mut buf = Vec::with_capacity(1024);
@@ -67,27 +159,17 @@ async fn http_exchange(mut s: TcpStream, h: &HttpCheck) -> CheckResult {
         buf.extend_from_slice(&tmp[..n.min(room)]);
         let eof = n == 0 || buf.len() >= MAX_RESPONSE;
         match http::parse_response(&buf, want_body, eof) {
-            Parsed::Done(resp) => return h.judge(&resp),
+            Parsed::Done(resp) => return h.judge(&resp, stopped),
             Parsed::Invalid => {
                 return match err {
                     Some(e) if buf.is_empty() => {
-                        CheckResult::new(CheckStatus::L4Con, None, os_reason(&e))
+                        CheckResult::new(CheckStatus::SockErr, None, os_reason(&e))
                     }
                     _ => CheckResult::new(CheckStatus::L7Rsp, None, ""),
                 };
             }
             Parsed::Partial => {}
         }
-    }
-}
-
-/// The OS error text without Rust's " (os error N)" suffix, as HAProxy
-/// prints `strerror()`.
-fn os_reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
     }
 }
 

@@ -8,6 +8,8 @@
 
 use super::fsm::Intervals;
 use super::http::{self, HttpCheck, RuleError};
+use super::protocols;
+use super::tcpcheck::{self, Ruleset};
 use crate::config::ir::{Config, Origin, Proxy, RawRule, Server};
 use crate::config::units::parse_time;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -26,6 +28,26 @@ pub enum CheckKind {
     Tcp,
     /// Send a request and judge the response.
     Http(Arc<HttpCheck>),
+    /// A tcp-check ruleset (`option tcp-check` or a protocol check).
+    Rules(Arc<Ruleset>),
+}
+
+/// `agent-check` settings of a server.
+#[derive(Debug, Clone)]
+pub struct AgentSpec {
+    pub addr: Option<IpAddr>,
+    pub port: u16,
+    pub inter: Duration,
+    pub rules: Arc<Ruleset>,
+}
+
+/// `track [<backend>/]<server>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackSpec {
+    pub server: usize,
+    pub server_name: String,
+    pub backend: String,
+    pub target: String,
 }
 
 /// The check of one server.
@@ -46,6 +68,18 @@ pub struct CheckSpec {
     /// `timeout check` of the proxy.
     pub timeout_check: Option<Duration>,
     pub kind: CheckKind,
+    /// `check`: the health check runs (false: agent only).
+    pub enabled: bool,
+    /// `check-send-proxy`.
+    pub send_proxy: bool,
+    pub agent: Option<AgentSpec>,
+    /// `option log-health-checks`.
+    pub log_health_checks: bool,
+    /// Global `spread-checks` (0..=50): each interval is moved randomly by
+    /// up to this percentage.
+    pub spread_pct: u32,
+    /// Global `max-spread-checks`: bound of the start-up spreading delay.
+    pub max_spread: Option<Duration>,
 }
 
 impl CheckSpec {
@@ -64,6 +98,7 @@ impl CheckSpec {
 pub struct BackendPlan {
     pub name: String,
     pub checks: Vec<CheckSpec>,
+    pub tracks: Vec<TrackSpec>,
 }
 
 /// Reads every backend's checks; an `Err` is the alert text refusing to
@@ -77,21 +112,155 @@ pub fn plan(cfg: &Config) -> Result<Vec<BackendPlan>, String> {
     {
         let defaults = defaults_of(cfg, p);
         let kind = check_kind(p, defaults)?;
+        let log = p.option("log-health-checks");
+        let spread = spread_checks(cfg);
+        let max_spread = max_spread_checks(cfg);
         let mut checks = Vec::new();
+        let mut tracks = Vec::new();
         for (i, s) in p.servers.iter().enumerate() {
-            if !s.check || s.disabled || s.track.is_some() {
+            if s.disabled {
                 continue;
             }
-            checks.push(server_spec(p, i, s, kind.clone())?);
+            if let Some(t) = &s.track {
+                let (backend, target) = match t.split_once('/') {
+                    Some((b, sv)) => (b.to_string(), sv.to_string()),
+                    None => (p.name.clone(), t.clone()),
+                };
+                tracks.push(TrackSpec {
+                    server: i,
+                    server_name: s.name.clone(),
+                    backend,
+                    target,
+                });
+                continue;
+            }
+            let agent = flag(s, "agent-check", "no-agent-check");
+            if !s.check && !agent {
+                continue;
+            }
+            let mut spec = server_spec(p, i, s, kind.clone())?;
+            spec.enabled = s.check;
+            spec.log_health_checks = log;
+            spec.spread_pct = spread;
+            spec.max_spread = max_spread;
+            if agent {
+                spec.agent = Some(agent_spec(p, s)?);
+            }
+            checks.push(spec);
         }
-        if !checks.is_empty() {
+        if !checks.is_empty() || !tracks.is_empty() {
             out.push(BackendPlan {
                 name: p.name.clone(),
                 checks,
+                tracks,
             });
         }
     }
+    check_tracks(cfg, &out)?;
     Ok(out)
+}
+
+/// Global `spread-checks <0..50>` (the config check validates the range).
+fn spread_checks(cfg: &Config) -> u32 {
+    cfg.global
+        .directives
+        .iter()
+        .rev()
+        .find(|r| r.words.first().is_some_and(|w| w == "spread-checks"))
+        .and_then(|r| r.words.get(1))
+        .and_then(|v| v.parse::<u32>().ok())
+        .map_or(0, |v| v.min(50))
+}
+
+/// Global `max-spread-checks <time>` (milliseconds by default).
+fn max_spread_checks(cfg: &Config) -> Option<Duration> {
+    cfg.global
+        .directives
+        .iter()
+        .rev()
+        .find(|r| r.words.first().is_some_and(|w| w == "max-spread-checks"))
+        .and_then(|r| r.words.get(1))
+        .and_then(|v| parse_time(v).ok())
+        .map(|ms| Duration::from_millis(u64::from(ms)))
+}
+
+/// Every tracked server must exist and run a check or an agent.
+fn check_tracks(cfg: &Config, plans: &[BackendPlan]) -> Result<(), String> {
+    for p in plans {
+        for t in &p.tracks {
+            let target_has_check = plans
+                .iter()
+                .filter(|b| b.name == t.backend)
+                .flat_map(|b| b.checks.iter())
+                .any(|c| c.server_name == t.target);
+            let tracks_other = plans
+                .iter()
+                .filter(|b| b.name == t.backend)
+                .flat_map(|b| b.tracks.iter())
+                .any(|c| c.server_name == t.target);
+            if !target_has_check && !tracks_other {
+                let origin = cfg
+                    .proxies
+                    .iter()
+                    .find(|x| x.name == p.name)
+                    .and_then(|x| x.servers.get(t.server))
+                    .map(|s| s.origin.clone());
+                let loc = origin
+                    .map(|o| format!("[{}:{}] : ", o.file, o.line))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "config : {loc}'server {}/{}' : unable to use {}/{} for tracking as it does not have any check nor agent enabled.",
+                    p.name, t.server_name, t.backend, t.target
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The last of `on`/`off` on the server line wins.
+fn flag(s: &Server, on: &str, off: &str) -> bool {
+    s.options
+        .iter()
+        .rev()
+        .find(|(n, _)| n == on || n == off)
+        .is_some_and(|(n, _)| n == on)
+}
+
+fn agent_spec(p: &Proxy, s: &Server) -> Result<AgentSpec, String> {
+    let port = match opt(s, "agent-port") {
+        Some(v) => v
+            .parse::<u16>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| invalid(&s.origin, &format!("invalid 'agent-port' value '{v}'")))?,
+        None => {
+            return Err(format!(
+                "config : [{}:{}] : 'server {}/{}' : server {} does not have agent port. Agent check has been disabled.",
+                s.origin.file, s.origin.line, p.name, s.name, s.name
+            ));
+        }
+    };
+    let addr = match opt(s, "agent-addr") {
+        None => None,
+        Some(v) => Some(resolve_ip(v).ok_or_else(|| {
+            invalid(&s.origin, &format!("could not resolve agent address '{v}'"))
+        })?),
+    };
+    // HAProxy's agent has its own `inter` (2 s unless `agent-inter`);
+    // seen on haproxy 2.6.12: `check inter 200` leaves the agent at 2 s.
+    let inter = match opt(s, "agent-inter") {
+        None => Duration::from_millis(u64::from(DEFAULT_INTER_MS)),
+        Some(v) => parse_time(v)
+            .map(|ms| Duration::from_millis(u64::from(ms.max(1))))
+            .map_err(|_| invalid(&s.origin, &format!("invalid 'agent-inter' value '{v}'")))?,
+    };
+    Ok(AgentSpec {
+        addr,
+        port,
+        inter,
+        rules: Arc::new(protocols::agent(opt(s, "agent-send"))),
+    })
 }
 
 /// The defaults section `p` inherited from: the last one declared before
@@ -124,64 +293,135 @@ fn rule_error(o: &Origin, e: RuleError) -> String {
     }
 }
 
-fn is_kw(r: &RawRule, a: &str, b: &str) -> bool {
-    r.words.first().is_some_and(|w| w == a) && r.words.get(1).is_some_and(|w| w == b)
+/// The check options that pick a check type; the last one wins.
+const CHECK_OPTIONS: &[&str] = &[
+    "httpchk",
+    "tcp-check",
+    "redis-check",
+    "mysql-check",
+    "pgsql-check",
+    "smtpchk",
+    "ldap-check",
+    "ssl-hello-chk",
+    "spop-check",
+    "external-check",
+];
+
+/// The last check-type `option` line of `d` (words after `option`), or
+/// `Some(None)` when the last one is a `no option`.
+fn last_check_option(d: &[RawRule]) -> Option<(Option<&RawRule>, &str)> {
+    d.iter().rev().find_map(|r| {
+        let w: Vec<&str> = r.words.iter().map(String::as_str).collect();
+        match w.as_slice() {
+            ["option", o, ..] if CHECK_OPTIONS.contains(o) => Some((Some(r), *o)),
+            ["no", "option", o, ..] if CHECK_OPTIONS.contains(o) => Some((None, *o)),
+            _ => None,
+        }
+    })
 }
 
 fn check_kind(p: &Proxy, d: Option<&Proxy>) -> Result<CheckKind, String> {
-    if !p.option("httpchk") {
+    let found = last_check_option(&p.directives)
+        .or_else(|| d.and_then(|d| last_check_option(&d.directives)));
+    let Some((Some(rule), name)) = found else {
         return Ok(CheckKind::Tcp);
-    }
-    let own_opt = p
-        .directives
-        .iter()
-        .rev()
-        .find(|r| is_kw(r, "option", "httpchk"));
-    let opt = own_opt.or_else(|| {
-        d.and_then(|d| {
-            d.directives
-                .iter()
-                .rev()
-                .find(|r| is_kw(r, "option", "httpchk"))
-        })
-    });
-    let mut c = opt.map_or_else(HttpCheck::default, |r| http::from_option(&r.words[2..]));
-    // `http-check` rules: the proxy's own, else the ones of its defaults.
-    let own: Vec<&RawRule> = http_check_lines(&p.directives);
-    let rules = if own.is_empty() {
-        d.map(|d| http_check_lines(&d.directives))
-            .unwrap_or_default()
+    };
+    let args = &rule.words[2..];
+    let o = &rule.origin;
+    let rs = match name {
+        "httpchk" => return http_kind(p, d, args),
+        "tcp-check" => return tcp_kind(p, d),
+        "redis-check" => protocols::redis(),
+        "ssl-hello-chk" => protocols::ssl_hello(),
+        "ldap-check" => protocols::ldap(),
+        "smtpchk" => protocols::smtp(args),
+        "mysql-check" => protocols::mysql(args).map_err(|e| rule_error(o, e))?,
+        "pgsql-check" => protocols::pgsql(args).map_err(|e| rule_error(o, e))?,
+        other => return Err(refuse(o, &format!("option {other}"))),
+    };
+    Ok(CheckKind::Rules(Arc::new(rs)))
+}
+
+fn lines_of<'a>(d: &'a [RawRule], kw: &str) -> Vec<&'a RawRule> {
+    d.iter()
+        .filter(|r| r.words.first().is_some_and(|w| w == kw))
+        .collect()
+}
+
+/// The proxy's own `kw` lines, else the ones of its defaults.
+fn own_or_defaults<'a>(p: &'a Proxy, d: Option<&'a Proxy>, kw: &str) -> Vec<&'a RawRule> {
+    let own = lines_of(&p.directives, kw);
+    if own.is_empty() {
+        d.map(|d| lines_of(&d.directives, kw)).unwrap_or_default()
     } else {
         own
-    };
+    }
+}
+
+fn tcp_kind(p: &Proxy, d: Option<&Proxy>) -> Result<CheckKind, String> {
+    let rules = own_or_defaults(p, d, "tcp-check");
+    if rules.is_empty() {
+        return Ok(CheckKind::Tcp);
+    }
+    let words: Vec<&[String]> = rules.iter().map(|r| &r.words[1..]).collect();
+    match tcpcheck::parse_lines(&words) {
+        Ok(rs) => Ok(CheckKind::Rules(Arc::new(rs))),
+        Err(e) => {
+            // Point at the offending line: re-parse prefixes to find it.
+            let mut at = rules[0];
+            for n in 1..=rules.len() {
+                if tcpcheck::parse_lines(&words[..n]).is_err() {
+                    at = rules[n - 1];
+                    break;
+                }
+            }
+            Err(rule_error(&at.origin, e))
+        }
+    }
+}
+
+fn http_kind(p: &Proxy, d: Option<&Proxy>, args: &[String]) -> Result<CheckKind, String> {
+    let mut c = http::from_option(args);
+    let rules = own_or_defaults(p, d, "http-check");
     let mut sends = 0;
+    let mut seen_other = false;
     for r in rules {
         let sub = r.words.get(1).map(String::as_str).unwrap_or_default();
         let what = format!("http-check {sub}");
         match sub {
             "send" => {
                 sends += 1;
+                seen_other = true;
                 if sends > 1 {
                     return Err(refuse(&r.origin, "http-check send (more than one)"));
                 }
                 http::apply_send(&mut c, &r.words[2..]).map_err(|e| rule_error(&r.origin, e))?;
             }
             "expect" => {
+                seen_other = true;
                 let e = http::parse_expect(&r.words[2..]).map_err(|e| rule_error(&r.origin, e))?;
                 c.expects.push(e);
             }
+            "connect" => {
+                if seen_other || c.connect.is_some() {
+                    return Err(refuse(
+                        &r.origin,
+                        "http-check connect (more than one, or after another rule)",
+                    ));
+                }
+                let (cn, _) = tcpcheck::parse_connect("http-check", &r.words[2..])
+                    .map_err(|e| rule_error(&r.origin, e))?;
+                c.connect = Some(cn);
+            }
+            "comment" => {}
+            "disable-on-404" => c.disable_on_404 = true,
+            "send-state" => c.send_state = true,
             _ => {
                 return Err(refuse(&r.origin, &what));
             }
         }
     }
     Ok(CheckKind::Http(Arc::new(c)))
-}
-
-fn http_check_lines(d: &[RawRule]) -> Vec<&RawRule> {
-    d.iter()
-        .filter(|r| r.words.first().is_some_and(|w| w == "http-check"))
-        .collect()
 }
 
 fn opt<'a>(s: &'a Server, k: &str) -> Option<&'a str> {
@@ -241,6 +481,12 @@ fn server_spec(p: &Proxy, idx: usize, s: &Server, kind: CheckKind) -> Result<Che
         timeout_connect: crate::upstream::ms(p.timeouts.connect),
         timeout_check: crate::upstream::ms(p.timeouts.check),
         kind,
+        enabled: true,
+        send_proxy: flag(s, "check-send-proxy", "no-check-send-proxy"),
+        agent: None,
+        log_health_checks: false,
+        spread_pct: 0,
+        max_spread: None,
     })
 }
 

@@ -134,6 +134,13 @@ async fn serve(cfg: Config, args: Args) -> i32 {
         &fe_sems,
     );
     let stats = Arc::new(stats);
+    // Health checks run on every backend, used by a frontend or not.
+    let mut checked = backends_of(&frontends);
+    for b in stats.proxies.iter().filter_map(|p| p.be.as_ref()) {
+        if !checked.iter().any(|c| Arc::ptr_eq(c, &b.live)) {
+            checked.push(b.live.clone());
+        }
+    }
     crate::stats::page::install(stats.clone());
     if let Err(e) = crate::stats::start(stats, &cfg) {
         alert(&e);
@@ -147,7 +154,7 @@ async fn serve(cfg: Config, args: Args) -> i32 {
     for (l, fe, limits) in loops {
         tokio::spawn(listener::accept_loop(l, fe, limits, drain.clone()));
     }
-    crate::health::spawn_all(&checks, &backends_of(&frontends));
+    crate::health::spawn_all(&checks, &checked);
     wait_for_stop(&drain).await
 }
 

@@ -63,19 +63,26 @@ fn route(p: &Proxy, acls: &AclSet, cfg: &Config) -> Result<Route, String> {
     let req_rules = if p.kind == ProxyKind::Listen {
         Vec::new()
     } else {
-        rules::compile(&lines, Phase::Request, acls)?
+        rules::compile_in(&lines, Phase::Request, acls, &p.name)?
     };
     Ok(Route {
-        be: Arc::new(Backend::from_ir(p)),
+        be: Arc::new(Backend::try_from_ir(p, cfg)?),
+        persist: crate::upstream::persist::compile_rules(p, |w| Cond::compile(w, acls))?,
+        tcp_rules: Arc::new(super::tcp_rules::for_backend(
+            &p.rules,
+            acls,
+            p.kind == ProxyKind::Listen,
+        )?),
         req_rules,
-        resp_rules: rules::compile(&lines, Phase::Response, acls)?,
+        resp_rules: rules::compile_in(&lines, Phase::Response, acls, &p.name)?,
+        replies: Arc::new(rules::ProxyReplies::from_proxy(p, cfg)?),
         forwardfor: forwardfor(p)?,
         server_close: p.option("http-server-close"),
         httpclose: p.option("httpclose"),
         tunnel_timeout: ms(p.timeouts.tunnel),
         // A `listen` serves its page from its frontend side.
         stats: if p.kind == ProxyKind::Backend {
-            stats_page(p, cfg)
+            stats_page(p, cfg)?
         } else {
             None
         },
@@ -92,6 +99,7 @@ pub fn frontends(cfg: &Config) -> Result<Vec<Arc<Frontend>>, String> {
     {
         let acls = AclSet::compile(&words(&p.acls)).map_err(|e| ctx(p, e))?;
         let r = route(p, &acls, cfg).map_err(|e| ctx(p, e))?;
+        super::fetch::register_backend(&r.be);
         routes.insert(p.name.as_str(), Arc::new(r));
     }
     let global_maxconn = cfg.global.maxconn.unwrap_or(4096);
@@ -130,10 +138,11 @@ pub fn frontends(cfg: &Config) -> Result<Vec<Arc<Frontend>>, String> {
             // Already in the route (same proxy).
             Vec::new()
         } else {
-            rules::compile(&lines, Phase::Response, &acls).map_err(|e| ctx(p, e))?
+            rules::compile_in(&lines, Phase::Response, &acls, &p.name).map_err(|e| ctx(p, e))?
         };
         out.push(Arc::new(Frontend {
             conn_total: Default::default(),
+            counters: Default::default(),
             name: p.name.clone(),
             mode: p.mode,
             maxconn: p.maxconn.filter(|&m| m > 0).unwrap_or(global_maxconn),
@@ -141,25 +150,30 @@ pub fn frontends(cfg: &Config) -> Result<Vec<Arc<Frontend>>, String> {
             client_timeout: client,
             http_request_timeout: http_request,
             keep_alive_timeout: ms(p.timeouts.http_keep_alive).or(http_request),
-            req_rules: rules::compile(&lines, Phase::Request, &acls).map_err(|e| ctx(p, e))?,
+            req_rules: rules::compile_in(&lines, Phase::Request, &acls, &p.name)
+                .map_err(|e| ctx(p, e))?,
+            replies: Arc::new(rules::ProxyReplies::from_proxy(p, cfg).map_err(|e| ctx(p, e))?),
             resp_rules,
+            tcp_rules: Arc::new(
+                super::tcp_rules::for_frontend(&p.rules, &acls).map_err(|e| ctx(p, e))?,
+            ),
             switching,
             default,
             forwardfor: forwardfor(p).map_err(|e| ctx(p, e))?,
             server_close: p.option("http-server-close"),
             httpclose: p.option("httpclose"),
-            stats: stats_page(p, cfg),
+            stats: stats_page(p, cfg).map_err(|e| ctx(p, e))?,
         }));
     }
     Ok(out)
 }
 
 /// The stats page of `p` in `mode http` (HAProxy ignores it otherwise).
-fn stats_page(p: &Proxy, cfg: &Config) -> Option<Arc<crate::stats::page::Conf>> {
+fn stats_page(p: &Proxy, cfg: &Config) -> Result<Option<Arc<crate::stats::page::Conf>>, String> {
     if p.mode != crate::config::ir::Mode::Http {
-        return None;
+        return Ok(None);
     }
-    crate::stats::page::Conf::from_proxy(p, cfg).map(Arc::new)
+    Ok(crate::stats::page::Conf::build(p, cfg)?.map(Arc::new))
 }
 
 fn ctx(p: &Proxy, e: String) -> String {

@@ -10,6 +10,7 @@
 pub mod acl;
 pub mod buffer;
 pub mod build;
+pub mod conv;
 pub mod fetch;
 pub mod fmt;
 pub mod http;
@@ -17,6 +18,7 @@ pub mod rules;
 pub mod splice;
 pub mod stream;
 pub mod tcp;
+pub mod tcp_rules;
 
 use crate::config::ir::{Bind, Mode};
 use crate::runtime::drain::Drain;
@@ -52,8 +54,14 @@ pub struct Route {
     pub server_close: bool,
     pub httpclose: bool,
     pub tunnel_timeout: Option<Duration>,
+    /// Backend-role `tcp-request content` and `tcp-response` rules.
+    pub tcp_rules: Arc<tcp_rules::TcpRules>,
+    /// `use-server`, `force-persist` and `ignore-persist` rules.
+    pub persist: crate::upstream::persist::Rules<acl::Cond>,
     /// The backend's own stats page (`stats enable` in a `backend`).
     pub stats: Option<Arc<crate::stats::page::Conf>>,
+    /// `errorfile`/`errorloc`/`http-error` replies and `timeout tarpit`.
+    pub replies: Arc<rules::ProxyReplies>,
 }
 
 /// A `use_backend` rule.
@@ -69,6 +77,8 @@ pub struct Frontend {
     pub name: String,
     /// Connections accepted since start (`stot` in `show stat`).
     pub conn_total: std::sync::atomic::AtomicU64,
+    /// Traffic counters (`show stat`, `show info`).
+    pub counters: Arc<crate::metrics::ProxyCounters>,
     pub mode: Mode,
     pub maxconn: u32,
     pub binds: Vec<Bind>,
@@ -78,6 +88,8 @@ pub struct Frontend {
     pub req_rules: Vec<rules::Rule>,
     /// Frontend `http-response` rules (run after the backend's).
     pub resp_rules: Vec<rules::Rule>,
+    /// `tcp-request connection|session|content` rules.
+    pub tcp_rules: Arc<tcp_rules::TcpRules>,
     pub switching: Vec<Switch>,
     pub default: Option<Arc<Route>>,
     pub forwardfor: Option<ForwardFor>,
@@ -85,16 +97,23 @@ pub struct Frontend {
     pub httpclose: bool,
     /// The stats page (`stats enable`/`uri`/`auth`... in this proxy).
     pub stats: Option<Arc<crate::stats::page::Conf>>,
+    /// `errorfile`/`errorloc`/`http-error` replies and `timeout tarpit`.
+    pub replies: Arc<rules::ProxyReplies>,
 }
 
 impl Frontend {
     /// The backend chosen by the switching rules for this context.
     pub fn route(&self, ctx: &fetch::Ctx<'_>) -> Option<&Arc<Route>> {
-        self.switching
+        let r = self
+            .switching
             .iter()
             .find(|s| acl::holds(&s.cond, ctx))
             .map(|s| &s.route)
-            .or(self.default.as_ref())
+            .or(self.default.as_ref());
+        if let Some(r) = r {
+            fetch::sess::set_backend(&r.be);
+        }
+        r
     }
 }
 
@@ -103,10 +122,19 @@ pub async fn serve<S>(io: S, info: ClientInfo, fe: Arc<Frontend>, drain: Arc<Dra
 where
     S: stream::ClientStream,
 {
-    match fe.mode {
-        Mode::Http => http::serve(io, info, fe, drain).await,
-        // Boxed: a tunnel's state would otherwise size every HTTP
-        // connection's task too.
-        _ => Box::pin(tcp::serve(io, info, fe)).await,
-    }
+    let sess = fetch::Sess::new(&fe.name);
+    fetch::sess::scope(sess, async move {
+        // `tcp-request connection` then `tcp-request session` rules.
+        if !tcp_rules::on_accept(&fe.tcp_rules, &info) {
+            return;
+        }
+        let _counted = fe.counters.session();
+        match fe.mode {
+            Mode::Http => http::serve(io, info, fe, drain).await,
+            // Boxed: a tunnel's state would otherwise size every HTTP
+            // connection's task too.
+            _ => Box::pin(tcp::serve(io, info, fe)).await,
+        }
+    })
+    .await
 }

@@ -1,172 +1,67 @@
-//! `http-request` / `http-response` / `redirect` rules, compiled from the
-//! raw rule words the IR keeps, and the replies they generate.
+//! `http-request` / `http-response` / `http-after-response` / `redirect`
+//! rules, compiled from the raw rule words the IR keeps, and run over a
+//! message.
 //!
-//! Owns: the actions we implement (`set-header`, `add-header`,
-//! `del-header`, `deny`, `return`, `redirect`, `allow`), their argument
-//! parsing, and building HAProxy's exact reply bytes. An action we do not
-//! implement is an error at startup. Must not do I/O.
+//! Owns: the action list, where each action's arguments are parsed (one
+//! file per family: [`headers`], [`uri`], [`reply`], [`redirect`],
+//! [`vars`]), which proxy's error replies apply ([`pages`]), and the
+//! verdict of a rule list. An action we do not implement is an error at
+//! startup. Must not do I/O.
+
+pub mod headers;
+pub mod origto;
+pub mod pages;
+pub mod redirect;
+pub mod reply;
+pub mod uri;
+pub mod vars;
+
+pub use pages::{ProxyReplies, Site};
+pub use redirect::Redirect;
+pub use reply::Reply;
 
 use super::acl::{AclSet, Cond, holds};
-use super::fetch::{Ctx, path_of};
+use super::fetch::Ctx;
 use super::fmt::Fmt;
 use super::http::errors;
 use super::http::head::{Header, Request, Response};
-
-/// The body of a generated reply.
-#[derive(Debug, Clone)]
-enum Payload {
-    Empty,
-    /// HAProxy's default page for the status.
-    Page,
-    Text(Fmt),
-}
-
-/// A reply built by `deny` or `return`.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    pub status: u16,
-    content_type: Option<String>,
-    payload: Payload,
-    hdrs: Vec<(String, Fmt)>,
-}
-
-impl Reply {
-    /// The reply for a plain error status (default page).
-    pub fn page(status: u16) -> Reply {
-        Reply {
-            status,
-            content_type: None,
-            payload: Payload::Page,
-            hdrs: Vec::new(),
-        }
-    }
-
-    /// Bytes on the wire; `close` adds `connection: close`.
-    pub fn render(&self, c: &Ctx<'_>, close: bool) -> Vec<u8> {
-        if let Payload::Page = self.payload {
-            return errors::stream_page(self.status, close);
-        }
-        let body = match &self.payload {
-            Payload::Text(f) => f.render(c),
-            _ => Vec::new(),
-        };
-        let mut out = format!(
-            "HTTP/1.1 {} {}\r\n",
-            self.status,
-            errors::reason(self.status)
-        )
-        .into_bytes();
-        for (n, v) in &self.hdrs {
-            push_hdr(&mut out, n, &v.render(c));
-        }
-        push_hdr(
-            &mut out,
-            "content-length",
-            body.len().to_string().as_bytes(),
-        );
-        if let Some(t) = &self.content_type {
-            push_hdr(&mut out, "content-type", t.as_bytes());
-        }
-        if close {
-            push_hdr(&mut out, "connection", b"close");
-        }
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(&body);
-        out
-    }
-}
-
-fn push_hdr(out: &mut Vec<u8>, n: &str, v: &[u8]) {
-    out.extend_from_slice(n.as_bytes());
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(v);
-    out.extend_from_slice(b"\r\n");
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RedirKind {
-    Location,
-    Prefix,
-    Scheme,
-}
-
-/// A `redirect` rule.
-#[derive(Debug, Clone)]
-pub struct Redirect {
-    kind: RedirKind,
-    target: Fmt,
-    code: u16,
-    drop_query: bool,
-    append_slash: bool,
-}
-
-impl Redirect {
-    pub fn render(&self, c: &Ctx<'_>, close: bool) -> Vec<u8> {
-        let t = self.target.render(c);
-        let mut loc = Vec::new();
-        let (uri, host) = match c.req {
-            Some(r) => (r.uri.as_str(), hdr(&r.headers, "host")),
-            None => ("/", None),
-        };
-        let path = path_of(uri);
-        let query = uri.split_once('?').map(|q| q.1);
-        let add_path = |loc: &mut Vec<u8>| {
-            loc.extend_from_slice(path.as_bytes());
-            if self.append_slash && !path.ends_with('/') {
-                loc.push(b'/');
-            }
-            if let Some(q) = query.filter(|_| !self.drop_query) {
-                loc.push(b'?');
-                loc.extend_from_slice(q.as_bytes());
-            }
-        };
-        match self.kind {
-            RedirKind::Location => loc = t,
-            RedirKind::Prefix => {
-                if t != b"/" {
-                    loc.extend_from_slice(&t);
-                }
-                add_path(&mut loc);
-            }
-            RedirKind::Scheme => {
-                loc.extend_from_slice(&t);
-                loc.extend_from_slice(b"://");
-                loc.extend_from_slice(host.unwrap_or_default());
-                add_path(&mut loc);
-            }
-        }
-        let mut out =
-            format!("HTTP/1.1 {} {}\r\n", self.code, errors::reason(self.code)).into_bytes();
-        push_hdr(&mut out, "content-length", b"0");
-        push_hdr(&mut out, "location", &loc);
-        if matches!(self.code, 302 | 303 | 307) {
-            push_hdr(&mut out, "cache-control", b"no-cache");
-        }
-        if close {
-            push_hdr(&mut out, "connection", b"close");
-        }
-        out.extend_from_slice(b"\r\n");
-        out
-    }
-}
-
-fn hdr<'a>(hs: &'a [Header], name: &str) -> Option<&'a [u8]> {
-    hs.iter()
-        .rev()
-        .find(|h| h.name == name)
-        .map(|h| h.value.as_slice())
-}
+use headers::NameMatch;
+use regex::bytes::Regex;
+use uri::Part;
 
 /// What a rule does.
 #[derive(Debug, Clone)]
 pub enum Action {
     SetHeader(String, Fmt),
     AddHeader(String, Fmt),
-    DelHeader(String),
+    DelHeader(NameMatch),
+    /// `replace-header` (false) / `replace-value` (true).
+    ReplaceHeader {
+        name: String,
+        re: Regex,
+        with: Fmt,
+        per_value: bool,
+    },
+    SetUri(Part, Fmt),
+    ReplaceUri(Part, Regex, Fmt),
+    SetMethod(Fmt),
+    /// `early-hint <name> <fmt>`: a header of a `103 Early Hints`.
+    EarlyHint(String, Fmt),
+    SetStatus(u16, Option<String>),
+    SetVar(vars::SetVar),
+    UnsetVar(String),
     Allow,
     Deny(Reply),
     Return(Reply),
+    Tarpit(Reply),
     Redirect(Redirect),
+    /// `reject` / `silent-drop`: close without answering.
+    Drop,
+    /// `use-service prometheus-exporter`: the exporter answers.
+    Prometheus,
+    /// Accepted, with nothing to do in this engine (`set-log-level` while
+    /// there are no traffic logs).
+    Nothing,
 }
 
 /// One compiled rule.
@@ -181,15 +76,39 @@ pub struct Rule {
 pub enum Phase {
     Request,
     Response,
+    /// `http-after-response`: every response, generated ones included.
+    AfterResponse,
 }
 
 /// Compiles every rule of `phase` among a proxy's raw rule lines.
 pub fn compile(lines: &[Vec<String>], phase: Phase, acls: &AclSet) -> Result<Vec<Rule>, String> {
+    compile_in(lines, phase, acls, "")
+}
+
+/// [`compile`] for proxy `proxy` (the default `auth` realm).
+pub fn compile_in(
+    lines: &[Vec<String>],
+    phase: Phase,
+    acls: &AclSet,
+    proxy: &str,
+) -> Result<Vec<Rule>, String> {
     let mut out = Vec::new();
-    for w in lines {
+    // `redirect` rules run after the `http-request` rules, wherever they
+    // are declared.
+    let http_first = lines
+        .iter()
+        .filter(|w| w.first().is_some_and(|k| k != "redirect"))
+        .chain(
+            lines
+                .iter()
+                .filter(|w| w.first().is_some_and(|k| k == "redirect")),
+        );
+    for w in http_first {
         let Some(kw) = w.first() else { continue };
         let args: &[String] = match (kw.as_str(), phase) {
-            ("http-request", Phase::Request) | ("http-response", Phase::Response) => &w[1..],
+            ("http-request", Phase::Request)
+            | ("http-response", Phase::Response)
+            | ("http-after-response", Phase::AfterResponse) => &w[1..],
             ("redirect", Phase::Request) => w.as_slice(),
             _ => continue,
         };
@@ -198,21 +117,27 @@ pub fn compile(lines: &[Vec<String>], phase: Phase, acls: &AclSet) -> Result<Vec
             .position(|x| x == "if" || x == "unless")
             .unwrap_or(args.len());
         let cond = Cond::compile(&args[cond_at..], acls)?;
-        let action =
-            action(&args[..cond_at], phase).map_err(|e| format!("'{}': {e}", w.join(" ")))?;
+        let action = action(&args[..cond_at], phase, proxy)
+            .map_err(|e| format!("'{}': {e}", w.join(" ")))?;
         out.push(Rule { action, cond });
     }
     Ok(out)
 }
 
-fn action(a: &[String], phase: Phase) -> Result<Action, String> {
+fn regex(s: &str) -> Result<Regex, String> {
+    Regex::new(s).map_err(|e| format!("invalid regex '{s}': {e}"))
+}
+
+fn action(a: &[String], phase: Phase, proxy: &str) -> Result<Action, String> {
     let name = a.first().map(String::as_str).unwrap_or("");
     let arg = |i: usize| {
         a.get(i)
             .map(String::as_str)
             .ok_or_else(|| format!("missing argument to '{name}'"))
     };
-    Ok(match name {
+    let req = phase == Phase::Request;
+    let base = name.split('(').next().unwrap_or(name);
+    Ok(match base {
         "set-header" | "add-header" => {
             let n = arg(1)?.to_ascii_lowercase();
             let v = Fmt::parse(arg(2)?)?;
@@ -222,111 +147,75 @@ fn action(a: &[String], phase: Phase) -> Result<Action, String> {
                 Action::AddHeader(n, v)
             }
         }
-        "del-header" => {
-            if a.len() > 2 {
-                return Err("del-header matching methods are not supported".into());
-            }
-            Action::DelHeader(arg(1)?.to_ascii_lowercase())
+        "del-header" => Action::DelHeader(NameMatch::parse(&a[1..])?),
+        "replace-header" | "replace-value" => Action::ReplaceHeader {
+            name: arg(1)?.to_ascii_lowercase(),
+            re: regex(arg(2)?)?,
+            with: Fmt::parse(arg(3)?)?,
+            per_value: name == "replace-value",
+        },
+        "set-path" | "set-pathq" | "set-query" | "set-uri" if req => {
+            Action::SetUri(part(name), Fmt::parse(arg(1)?)?)
         }
+        "replace-path" | "replace-pathq" | "replace-uri" if req => {
+            Action::ReplaceUri(part(name), regex(arg(1)?)?, Fmt::parse(arg(2)?)?)
+        }
+        "set-method" if req => Action::SetMethod(Fmt::parse(arg(1)?)?),
+        "early-hint" if req => {
+            Action::EarlyHint(arg(1)?.to_ascii_lowercase(), Fmt::parse(arg(2)?)?)
+        }
+        "set-status" if !req => {
+            let code: u16 = arg(1)?
+                .parse()
+                .ok()
+                .filter(|c| (100..1000).contains(c))
+                .ok_or("expects an integer status code between 100 and 999")?;
+            let reason = match a.get(2).map(String::as_str) {
+                Some("reason") => Some(arg(3)?.to_string()),
+                Some(other) => return Err(format!("unexpected argument '{other}'")),
+                None => None,
+            };
+            Action::SetStatus(code, reason)
+        }
+        "set-var" | "set-var-fmt" => Action::SetVar(vars::SetVar::parse(name, &a[1..])?),
+        "unset-var" => Action::UnsetVar(vars::name_of(name)?),
         "allow" => Action::Allow,
-        "deny" => {
-            let default = if phase == Phase::Request { 403 } else { 502 };
-            Action::Deny(reply(&a[1..], default, true)?)
+        "deny" if phase != Phase::AfterResponse => {
+            let default = if req { 403 } else { 502 };
+            Action::Deny(reply::parse(&a[1..], default, reply::Kind::Error)?)
         }
-        "return" => Action::Return(reply(&a[1..], 200, false)?),
-        "redirect" if phase == Phase::Request => Action::Redirect(redirect(&a[1..])?),
+        "tarpit" if req => Action::Tarpit(reply::parse(&a[1..], 500, reply::Kind::Error)?),
+        "auth" if req => {
+            let realm = match a.get(1).map(String::as_str) {
+                Some("realm") => arg(2)?.to_string(),
+                Some(other) => return Err(format!("unexpected argument '{other}'")),
+                None => proxy.to_string(),
+            };
+            let mut r = Reply::page(401);
+            r.realm = Some(realm);
+            Action::Return(r)
+        }
+        "return" if phase != Phase::AfterResponse => {
+            Action::Return(reply::parse(&a[1..], 200, reply::Kind::Return)?)
+        }
+        "redirect" if req => Action::Redirect(redirect::parse(&a[1..])?),
+        "reject" | "silent-drop" if phase != Phase::AfterResponse => Action::Drop,
+        "set-log-level" if phase != Phase::AfterResponse => Action::Nothing,
+        "use-service" if req => match arg(1)? {
+            crate::stats::prometheus::SERVICE => Action::Prometheus,
+            other => return Err(format!("'{other}' unknown service name.")),
+        },
         other => return Err(format!("action '{other}' is not implemented yet")),
     })
 }
 
-fn reply(a: &[String], default: u16, is_deny: bool) -> Result<Reply, String> {
-    let mut r = Reply {
-        status: default,
-        content_type: None,
-        payload: if is_deny {
-            Payload::Page
-        } else {
-            Payload::Empty
-        },
-        hdrs: Vec::new(),
-    };
-    let mut i = 0;
-    let val = |i: usize| {
-        a.get(i + 1)
-            .cloned()
-            .ok_or_else(|| format!("'{}' expects an argument", a[i]))
-    };
-    while i < a.len() {
-        match a[i].as_str() {
-            "status" | "deny_status" => {
-                r.status = val(i)?
-                    .parse()
-                    .map_err(|_| "invalid status code".to_string())?;
-                i += 2;
-            }
-            "content-type" => {
-                r.content_type = Some(val(i)?);
-                i += 2;
-            }
-            "string" => {
-                r.payload = Payload::Text(Fmt::literal(&val(i)?));
-                i += 2;
-            }
-            "lf-string" => {
-                r.payload = Payload::Text(Fmt::parse(&val(i)?)?);
-                i += 2;
-            }
-            "default-errorfiles" => {
-                r.payload = Payload::Page;
-                i += 1;
-            }
-            "hdr" => {
-                let n = val(i)?.to_ascii_lowercase();
-                let v = a.get(i + 2).ok_or("'hdr' expects a name and a value")?;
-                r.hdrs.push((n, Fmt::parse(v)?));
-                i += 3;
-            }
-            other => return Err(format!("'{other}' is not implemented yet")),
-        }
+fn part(action: &str) -> Part {
+    match action.rsplit('-').next() {
+        Some("pathq") => Part::Pathq,
+        Some("query") => Part::Query,
+        Some("uri") => Part::Uri,
+        _ => Part::Path,
     }
-    if matches!(r.payload, Payload::Page) && !errors::has_page(r.status) {
-        r.payload = Payload::Empty;
-    }
-    Ok(r)
-}
-
-fn redirect(a: &[String]) -> Result<Redirect, String> {
-    let kind = match a.first().map(String::as_str) {
-        Some("location") => RedirKind::Location,
-        Some("prefix") => RedirKind::Prefix,
-        Some("scheme") => RedirKind::Scheme,
-        _ => return Err("redirect expects 'location', 'prefix' or 'scheme'".into()),
-    };
-    let target = Fmt::parse(a.get(1).ok_or("redirect expects a target")?)?;
-    let mut r = Redirect {
-        kind,
-        target,
-        code: 302,
-        drop_query: false,
-        append_slash: false,
-    };
-    let mut i = 2;
-    while i < a.len() {
-        match a[i].as_str() {
-            "code" => {
-                r.code = a
-                    .get(i + 1)
-                    .and_then(|c| c.parse().ok())
-                    .ok_or("invalid redirect code")?;
-                i += 1;
-            }
-            "drop-query" => r.drop_query = true,
-            "append-slash" => r.append_slash = true,
-            other => return Err(format!("redirect option '{other}' is not implemented yet")),
-        }
-        i += 1;
-    }
-    Ok(r)
 }
 
 /// What running a rule list decided.
@@ -335,6 +224,47 @@ pub enum Verdict<'r> {
     Continue,
     Reply(&'r Reply),
     Redirect(&'r Redirect),
+    /// Answer with this reply after `timeout tarpit`.
+    Tarpit(&'r Reply),
+    /// `reject`/`silent-drop`: close the connection without answering.
+    Drop,
+    /// `use-service prometheus-exporter`.
+    Prometheus,
+}
+
+/// What the engine must do after a verdict (see [`answer`]).
+#[derive(Debug)]
+pub enum Local {
+    /// Send these bytes; close afterwards when the flag is set.
+    Send(Vec<u8>, bool),
+    /// Wait `timeout tarpit`, then send.
+    Tarpit(Vec<u8>, bool),
+    /// Close without a word.
+    Drop,
+}
+
+/// The local answer for a verdict, or `None` when the exchange continues.
+pub fn answer(v: Verdict<'_>, c: &Ctx<'_>, site: &Site<'_>, close: bool) -> Option<Local> {
+    Some(match v {
+        Verdict::Continue => return None,
+        Verdict::Reply(r) => {
+            let (b, close) = r.render(c, site, close);
+            Local::Send(site.after_bytes(b, c), close)
+        }
+        Verdict::Redirect(r) => Local::Send(site.after_bytes(r.render(c, close), c), close),
+        Verdict::Tarpit(r) => {
+            let (b, close) = r.render(c, site, close);
+            Local::Tarpit(site.after_bytes(b, c), close)
+        }
+        Verdict::Drop => Local::Drop,
+        Verdict::Prometheus => {
+            let (method, uri) = c
+                .req
+                .map_or(("GET", "/"), |r| (r.method.as_str(), r.uri.as_str()));
+            let (b, close) = crate::stats::prometheus::serve(method, uri, close);
+            Local::Send(b, close)
+        }
+    })
 }
 
 /// Connection facts rules can read (addresses); messages are added per call.
@@ -353,59 +283,142 @@ impl Conn {
             src_port: self.src.map(|a| a.port()),
             dst: self.dst.map(|a| a.ip()),
             dst_port: self.dst.map(|a| a.port()),
+            ..Ctx::default()
         }
     }
 }
 
-/// Applies a header action to `headers`; returns a final verdict if any.
-fn apply<'r>(
-    r: &'r Rule,
-    headers: &mut Vec<Header>,
-    value: impl FnOnce(&Fmt) -> Vec<u8>,
-) -> Option<Verdict<'r>> {
-    match &r.action {
-        Action::SetHeader(n, f) => {
-            let v = value(f);
-            headers.retain(|h| &h.name != n);
-            headers.push(Header {
-                name: n.clone(),
-                value: v,
-            });
-        }
-        Action::AddHeader(n, f) => {
-            let v = value(f);
-            headers.push(Header {
-                name: n.clone(),
-                value: v,
-            });
-        }
-        Action::DelHeader(n) => headers.retain(|h| &h.name != n),
-        Action::Allow => return Some(Verdict::Continue),
-        Action::Deny(rep) | Action::Return(rep) => return Some(Verdict::Reply(rep)),
-        Action::Redirect(rd) => return Some(Verdict::Redirect(rd)),
+/// The rendered value a header action needs (read before the headers
+/// change).
+fn header_value(a: &Action, c: &Ctx<'_>) -> Vec<u8> {
+    match a {
+        Action::SetHeader(_, f) | Action::AddHeader(_, f) => f.render(c),
+        Action::ReplaceHeader { with, .. } => with.render(c),
+        _ => Vec::new(),
     }
-    None
 }
 
-/// Runs request rules in order; header actions modify `req`.
+/// Runs one header action over `hs` with its rendered value `v`.
+fn header_action(a: &Action, hs: &mut Vec<Header>, v: Vec<u8>) {
+    match a {
+        Action::SetHeader(n, _) => headers::set(hs, n, v),
+        Action::AddHeader(n, _) => hs.push(Header {
+            name: n.clone(),
+            value: v,
+        }),
+        Action::DelHeader(m) => m.delete(hs),
+        Action::ReplaceHeader {
+            name,
+            re,
+            per_value,
+            ..
+        } => headers::replace(hs, name, re, &v, *per_value),
+        _ => {}
+    }
+}
+
+/// The verdict of a final action, `None` for actions that let the list go on.
+fn final_verdict(a: &Action) -> Option<Verdict<'_>> {
+    Some(match a {
+        Action::Allow => Verdict::Continue,
+        Action::Deny(rep) | Action::Return(rep) => Verdict::Reply(rep),
+        Action::Tarpit(rep) => Verdict::Tarpit(rep),
+        Action::Drop => Verdict::Drop,
+        Action::Redirect(rd) => Verdict::Redirect(rd),
+        Action::Prometheus => Verdict::Prometheus,
+        _ => return None,
+    })
+}
+
+/// Variable actions; `true` when `a` was one.
+fn var_action(a: &Action, c: &Ctx<'_>) -> bool {
+    match a {
+        Action::SetVar(s) => s.run(c),
+        Action::UnsetVar(n) => vars::unset(n),
+        Action::Nothing => {}
+        _ => return false,
+    }
+    true
+}
+
+/// Runs request rules in order; rewrites modify `req`. `early-hint`
+/// rules are dropped: use [`run_request_hints`] to send them.
 pub fn run_request<'r>(rules: &'r [Rule], req: &mut Request, conn: &Conn) -> Verdict<'r> {
-    for r in rules {
+    run_request_hints(rules, req, conn, &mut Vec::new())
+}
+
+/// [`run_request`], appending the `103 Early Hints` responses that
+/// `early-hint` rules build to `interim` (one per run of consecutive
+/// rules; none for HTTP/1.0 clients), to be sent before the final answer.
+pub fn run_request_hints<'r>(
+    rules: &'r [Rule],
+    req: &mut Request,
+    conn: &Conn,
+    interim: &mut Vec<u8>,
+) -> Verdict<'r> {
+    let mut open = false;
+    for (i, r) in rules.iter().enumerate() {
         let c = conn.ctx(Some(req), None);
         if !holds(&r.cond, &c) {
             continue;
         }
-        let v = match &r.action {
-            Action::SetHeader(_, f) | Action::AddHeader(_, f) => Some(f.render(&c)),
-            _ => None,
-        };
-        if let Some(verdict) = apply(r, &mut req.headers, |_| v.unwrap_or_default()) {
-            return verdict;
+        if let Action::EarlyHint(n, f) = &r.action {
+            if req.minor == 0 {
+                continue;
+            }
+            if !open {
+                interim.extend_from_slice(b"HTTP/1.1 103 Early Hints\r\n");
+                open = true;
+            }
+            reply::push_hdr(interim, n, &f.render(&c));
+            let next_is_hint = matches!(
+                rules.get(i + 1).map(|r| &r.action),
+                Some(Action::EarlyHint(..))
+            );
+            if !next_is_hint {
+                interim.extend_from_slice(b"\r\n");
+                open = false;
+            }
+            continue;
         }
+        if open {
+            interim.extend_from_slice(b"\r\n");
+            open = false;
+        }
+        if let Some(v) = final_verdict(&r.action) {
+            return v;
+        }
+        if var_action(&r.action, &c) {
+            continue;
+        }
+        match &r.action {
+            Action::SetUri(p, f) => {
+                let v = String::from_utf8_lossy(&f.render(&c)).to_string();
+                req.uri = uri::set(&req.uri, *p, &v);
+            }
+            Action::ReplaceUri(p, re, f) => {
+                let w = f.render(&c);
+                if let Some(u) = uri::replace(&req.uri, *p, re, &w) {
+                    req.uri = u;
+                }
+            }
+            Action::SetMethod(f) => {
+                req.method = String::from_utf8_lossy(&f.render(&c)).to_string();
+            }
+            a => {
+                let v = header_value(a, &c);
+                header_action(a, &mut req.headers, v);
+            }
+        }
+    }
+    if open {
+        interim.extend_from_slice(b"\r\n");
     }
     Verdict::Continue
 }
 
-/// Runs response rules in order; header actions modify `resp`.
+/// Runs response (or after-response) rules in order; rewrites modify
+/// `resp`.
 pub fn run_response<'r>(
     rules: &'r [Rule],
     req: &Request,
@@ -417,12 +430,23 @@ pub fn run_response<'r>(
         if !holds(&r.cond, &c) {
             continue;
         }
-        let v = match &r.action {
-            Action::SetHeader(_, f) | Action::AddHeader(_, f) => Some(f.render(&c)),
-            _ => None,
-        };
-        if let Some(verdict) = apply(r, &mut resp.headers, |_| v.unwrap_or_default()) {
-            return verdict;
+        if let Some(v) = final_verdict(&r.action) {
+            return v;
+        }
+        if var_action(&r.action, &c) {
+            continue;
+        }
+        match &r.action {
+            Action::SetStatus(code, reason) => {
+                resp.status = *code;
+                resp.reason = reason
+                    .clone()
+                    .unwrap_or_else(|| errors::reason(*code).to_string());
+            }
+            a => {
+                let v = header_value(a, &c);
+                header_action(a, &mut resp.headers, v);
+            }
         }
     }
     Verdict::Continue

@@ -13,24 +13,70 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-pub async fn serve<S>(io: S, info: ClientInfo, fe: Arc<Frontend>)
+pub async fn serve<S>(mut io: S, info: ClientInfo, fe: Arc<Frontend>)
 where
     S: super::stream::ClientStream,
 {
-    let conn = super::rules::Conn {
-        src: info.src,
-        dst: info.dst,
-    };
-    let ctx = conn.ctx(None, None);
-    let Some(route) = fe.route(&ctx).cloned() else {
+    // `tcp-request content` rules (frontend, then backend role): the bytes
+    // read while inspecting go to the server first.
+    let base = super::tcp_rules::conn_ctx(&info);
+    let mut pending = Vec::new();
+    let fr = &fe.tcp_rules;
+    let d = super::tcp_rules::inspect(
+        &mut io,
+        &mut pending,
+        &fr.content,
+        fr.inspect_delay,
+        base,
+        false,
+    );
+    if !d.await.proceeds() {
+        return;
+    }
+    let Some(route) = super::tcp_rules::with_data(base, &pending, |c| fe.route(c).cloned()) else {
         return;
     };
+    let mut tx = crate::metrics::Txn::tcp_to(&fe.counters, &route.be.counters);
+    let br = &route.tcp_rules;
+    let d = super::tcp_rules::inspect(
+        &mut io,
+        &mut pending,
+        &br.content,
+        br.inspect_delay,
+        base,
+        false,
+    );
+    if !d.await.proceeds() {
+        return;
+    }
     let src_ip = info
         .src
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-    let Ok(server) = connect(&route.be, src_ip).await else {
+    let Ok(mut server) = connect(&route.be, src_ip).await else {
         return;
     };
+    tx.server(server.server(), false);
+    if !pending.is_empty() && server.stream.write_all(&pending).await.is_err() {
+        return;
+    }
+    tx.bytes_in(pending.len());
+    drop(pending);
+    // `tcp-response content` rules: inspect the server's first bytes.
+    if !br.response.is_empty() {
+        let mut first = Vec::new();
+        let d = super::tcp_rules::inspect(
+            &mut server.stream,
+            &mut first,
+            &br.response,
+            br.res_inspect_delay,
+            base,
+            true,
+        );
+        if !d.await.proceeds() || (!first.is_empty() && io.write_all(&first).await.is_err()) {
+            return;
+        }
+        tx.bytes_out(first.len());
+    }
     let (ct, st) = match route.tunnel_timeout {
         Some(t) => (Some(t), Some(t)),
         None => (fe.client_timeout, route.be.server_timeout),
@@ -42,9 +88,10 @@ where
             .await
             .is_ok()
     {
+        tx.socket_totals(client);
         return;
     }
-    tunnel(io, server.stream, ct, st).await;
+    tunnel(tx.count(io), server.stream, ct, st).await;
 }
 
 /// Copies both ways until both sides are done or one side is idle for

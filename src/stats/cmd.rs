@@ -1,10 +1,22 @@
 //! CLI commands: parsing one command, checking the level, answering with
 //! HAProxy 2.6.12's texts.
 //!
-//! Owns: the command table and its error messages. Write commands
-//! (`disable/enable server`, `set server ... state|weight`, `set weight`)
-//! need level admin ("Permission denied" otherwise) and act through
-//! [`crate::upstream::server::ServerState`]. Must not do I/O.
+//! Owns: the command table (dispatch and level checks) and the server
+//! state/weight commands. Command families live in `cmd/`: [`typed`]
+//! (typed/json/desc formats, schema), `show` (env, errors, table, pools,
+//! activity, sess, servers conn), `write` (maxconn, rate-limit, timeout,
+//! frontends, checks, sessions), [`limits`] (runtime connection limits)
+//! and [`registry`] (live client sessions). Write commands need level
+//! admin ("Permission denied" otherwise) and act through
+//! [`crate::upstream::server::ServerState`], the shared connection
+//! semaphores and the session registry. Must not do I/O.
+
+mod fields;
+pub mod limits;
+pub mod registry;
+mod show;
+pub mod typed;
+mod write;
 
 use super::conn::Session;
 use super::csv::{self, Filter};
@@ -33,12 +45,8 @@ pub fn execute(line: &str, sess: &mut Session, st: &Stats) -> Reply {
     let w: Vec<&str> = line.split_whitespace().collect();
     let admin = sess.level >= Level::Admin;
     match w.as_slice() {
-        [] => text(help::full(
-            "Unknown command. Please enter one of the following commands only:",
-        )),
-        ["help", ..] => text(help::full(
-            "The following commands are valid at this level:",
-        )),
+        [] => text(help::unknown(&[])),
+        ["help", ..] => text(help::help(&w)),
         ["prompt", ..] => {
             sess.prompt = !sess.prompt;
             text("")
@@ -48,7 +56,8 @@ pub fn execute(line: &str, sess: &mut Session, st: &Stats) -> Reply {
         ["user", ..] => lower(sess, Level::User),
         ["show", "cli", "level", ..] => text(format!("{}\n", sess.level.name())),
         ["show", "version", ..] => text(format!("{}\n", info::VERSION)),
-        ["show", "info", ..] => text(info::show_info(st)),
+        ["show", "info", args @ ..] => text(show_info(st, args)),
+        ["show", "schema", "json"] => text(format!("{}\n", typed::SCHEMA)),
         ["show", "stat", args @ ..] => show_stat(st, args),
         ["show", "backend", ..] => text(show_backend(st)),
         ["show", "servers", "state", rest @ ..] => show_servers_state(st, rest.first().copied()),
@@ -84,7 +93,68 @@ pub fn execute(line: &str, sess: &mut Session, st: &Stats) -> Reply {
             }
         }
         ["set", "server", rest @ ..] => set_server(st, rest),
-        _ => text(help::unknown(&w)),
+        _ => more(&w, sess, st),
+    }
+}
+
+/// The command families of `cmd/` (show, limits, checks, sessions).
+fn more(w: &[&str], sess: &mut Session, st: &Stats) -> Reply {
+    let oper = sess.level >= Level::Operator;
+    let admin = sess.level >= Level::Admin;
+    let arg = |i: usize| w.get(i).copied();
+    match w {
+        ["show", "env", ..] if !oper => text(DENIED),
+        ["show", "env", ..] => text(show::env(arg(2))),
+        ["show", "errors", ..] if !oper => text(DENIED),
+        ["show", "errors", ..] => text(show::errors(st, arg(2))),
+        ["show", "table", ..] => text(show::table(arg(2))),
+        ["show", "pools", ..] => text(show::pools()),
+        ["show", "activity", ..] => text(show::activity(st)),
+        ["show", "sess", ..] if !oper => text(DENIED),
+        ["show", "sess", ..] => text(show::sess(arg(2))),
+        ["show", "servers", "conn", ..] => text(show::servers_conn(st, arg(3))),
+        ["clear", "counters", rest @ ..] if !oper || (rest.first() == Some(&"all") && !admin) => {
+            text(DENIED)
+        }
+        ["clear", "counters", rest @ ..] => {
+            crate::metrics::clear::clear_stats(st, rest.first() == Some(&"all"));
+            text("")
+        }
+        ["set", "timeout", rest @ ..] => match write::timeout_cli(rest) {
+            // The CLI session keeps no per-session idle timeout yet.
+            Ok(_) => text("'set timeout cli' is not supported by this version.\n"),
+            Err(r) => r,
+        },
+        ["set", "maxconn", "frontend" | "global" | "server", ..]
+        | ["set", "rate-limit", ..]
+        | ["enable" | "disable" | "shutdown", "frontend", ..]
+        | ["enable" | "disable", "health" | "agent", ..]
+        | ["shutdown", "session" | "sessions", ..]
+            if !admin =>
+        {
+            text(DENIED)
+        }
+        ["set", "maxconn", "frontend", rest @ ..] => write::maxconn_frontend(st, rest),
+        ["set", "maxconn", "global", rest @ ..] => write::maxconn_global(st, rest),
+        ["set", "maxconn", "server", rest @ ..] => match find(st, rest.first().copied()) {
+            Ok((_, s)) => write::maxconn_server(s, rest.get(1).copied()),
+            Err(e) => text(e),
+        },
+        ["set", "rate-limit", rest @ ..] => write::rate_limit(rest),
+        [v @ ("enable" | "disable"), "frontend", ..] => {
+            write::pause_frontend(st, arg(2), *v == "disable")
+        }
+        ["shutdown", "frontend", ..] => write::shutdown_frontend(st, arg(2)),
+        [v @ ("enable" | "disable"), kind @ ("health" | "agent"), ..] => match find(st, arg(2)) {
+            Ok((_, s)) => write::toggle_check(s, *kind == "agent", *v == "enable"),
+            Err(e) => text(e),
+        },
+        ["shutdown", "session", ..] => write::shutdown_session(arg(2)),
+        ["shutdown", "sessions", "server", ..] => match find(st, arg(3)) {
+            Ok((px, s)) => write::shutdown_server_sessions(px, s),
+            Err(e) => text(e),
+        },
+        _ => text(help::unknown(w)),
     }
 }
 
@@ -190,9 +260,12 @@ fn set_server(st: &Stats, rest: &[&str]) -> Reply {
             text("")
         }
         Some("weight") => set_weight(s, rest.get(2).copied()),
+        Some("health") => write::set_health(s, false, rest.get(2).copied()),
+        Some("agent") => write::set_health(s, true, rest.get(2).copied()),
+        Some("check-port") => write::check_port(s, rest.get(2).copied()),
+        Some("addr") => write::set_addr(s, rest.get(2..).unwrap_or_default()),
         Some(
-            sub @ ("addr" | "agent" | "agent-addr" | "agent-port" | "agent-send" | "check-addr"
-            | "check-port" | "fqdn" | "health" | "ssl"),
+            sub @ ("agent-addr" | "agent-port" | "agent-send" | "check-addr" | "fqdn" | "ssl"),
         ) => text(format!(
             "'set server <srv> {sub}' is not supported by this version.\n"
         )),
@@ -232,7 +305,35 @@ fn show_stat(st: &Stats, args: &[&str]) -> Reply {
         };
         f.sid = pos[2].parse::<u32>().ok();
     }
-    text(csv::show_stat(st, f))
+    let csv = csv::show_stat(st, f);
+    if args.contains(&"json") {
+        text(typed::stat_json(&csv))
+    } else if args.contains(&"typed") {
+        text(typed::stat_typed(&csv, args.contains(&"desc")))
+    } else {
+        text(csv)
+    }
+}
+
+/// `show info [desc|json|typed|float]*`.
+fn show_info(st: &Stats, args: &[&str]) -> String {
+    let o = typed::InfoOpts {
+        typed: args.contains(&"typed"),
+        json: args.contains(&"json"),
+        desc: args.contains(&"desc"),
+        float: args.contains(&"float"),
+    };
+    let fields = info::fields(st);
+    // The start instant in Unix time, to the microsecond.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let start = now - st.uptime().as_secs_f64();
+    let floats = [
+        ("Uptime_sec", st.uptime().as_secs_f64()),
+        ("Start_time_sec", start),
+    ];
+    typed::info(&fields, &floats, o)
 }
 
 fn show_backend(st: &Stats) -> String {

@@ -2,14 +2,18 @@
 //! HAProxy's order (per proxy in config order: FRONTEND, servers, BACKEND).
 //!
 //! Owns: the values we can state honestly (sessions, limits, status,
-//! weights, ids, mode, algo, address). Every other cell keeps the value a
-//! freshly started HAProxy 2.6.12 prints ([`super::templates`]). Must not
-//! change state.
+//! weights, ids, mode, algo, address, and the traffic counters of
+//! [`crate::metrics`]). Every other cell keeps the value a freshly started
+//! HAProxy 2.6.12 prints ([`super::templates`]). Check cells come from
+//! [`crate::health::columns`]. Must not change state.
 
 use super::templates as t;
 use super::{BeView, PxView, SrvView, Stats};
 use crate::config::ir::Mode;
+use crate::metrics::ProxyCounters;
+use crate::metrics::clock::now_ms;
 use crate::upstream::server::AdminState;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A row being filled: cells from column 0.
 struct Row(Vec<String>);
@@ -50,6 +54,70 @@ fn quote(s: &str) -> String {
     } else {
         s.to_string()
     }
+}
+
+fn load(c: &AtomicU64) -> u64 {
+    c.load(Ordering::Relaxed)
+}
+
+/// The counter cells every row kind shares. `srv`: a server row (no
+/// `dreq`); `http`: the HTTP-only cells apply.
+fn counters(r: &mut Row, c: &ProxyCounters, now: u64, http: bool, srv: bool) {
+    r.set("smax", c.smax.get());
+    r.set("bin", load(&c.bin));
+    r.set("bout", load(&c.bout));
+    if !srv {
+        r.set("dreq", load(&c.dreq));
+    }
+    r.set("dresp", load(&c.dresp));
+    r.set("rate", c.sess_rate.read(now));
+    r.set("rate_max", c.sess_rate_max.get());
+    if http {
+        for (i, name) in [
+            "hrsp_other",
+            "hrsp_1xx",
+            "hrsp_2xx",
+            "hrsp_3xx",
+            "hrsp_4xx",
+            "hrsp_5xx",
+        ]
+        .iter()
+        .enumerate()
+        {
+            r.set(name, load(&c.hrsp[i]));
+        }
+        r.set("req_tot", load(&c.req_tot));
+    }
+}
+
+/// Cells of backends and servers (the server side of the traffic).
+fn upstream_counters(r: &mut Row, c: &ProxyCounters, now: u64, http: bool) {
+    r.set("econ", load(&c.econ));
+    r.set("eresp", load(&c.eresp));
+    r.set("wretr", load(&c.wretr));
+    r.set("wredis", load(&c.wredis));
+    r.set("lbtot", load(&c.lbtot));
+    r.set("stot", load(&c.stot));
+    r.set("cli_abrt", load(&c.cli_abrt));
+    r.set("srv_abrt", load(&c.srv_abrt));
+    r.set("lastsess", c.last_sess_secs(now).map_or(-1, |s| s as i64));
+    // HAProxy averages over the requests (HTTP) or balanced connections
+    // (TCP) seen so far, up to its sample window.
+    let seen = if http {
+        load(&c.req_tot)
+    } else {
+        load(&c.lbtot)
+    };
+    r.set("qtime", c.qtime.avg(seen));
+    r.set("ctime", c.ctime.avg(seen));
+    r.set("rtime", c.rtime.avg(seen));
+    r.set("ttime", c.ttime.avg(seen));
+    r.set("qtime_max", c.qtime_max.get());
+    r.set("ctime_max", c.ctime_max.get());
+    r.set("rtime_max", c.rtime_max.get());
+    r.set("ttime_max", c.ttime_max.get());
+    r.set("connect", load(&c.connect));
+    r.set("reuse", load(&c.reuse));
 }
 
 /// A server's `status` cell.
@@ -112,7 +180,22 @@ fn frontend_row(st: &Stats, px: &PxView, fe: &super::FeView) -> String {
     let mut r = Row::new(&px.name, "FRONTEND", tpl);
     // Excludes the permit each idle accept loop holds.
     r.set("scur", fe.scur());
-    r.set("stot", fe.stot());
+    if let Some(live) = &fe.live {
+        let c = &live.counters;
+        let http = px.mode == Mode::Http;
+        let now = now_ms();
+        counters(&mut r, c, now, http, false);
+        r.set("stot", load(&c.stot));
+        r.set("ereq", load(&c.ereq));
+        r.set("conn_rate", c.conn_rate.read(now));
+        r.set("conn_rate_max", c.conn_rate_max.get());
+        r.set("conn_tot", load(&c.conn_tot));
+        if http {
+            r.set("req_rate", c.req_rate.read(now));
+            r.set("req_rate_max", c.req_rate_max.get());
+            r.set("intercepted", load(&c.intercepted));
+        }
+    }
     r.set("slim", fe.maxconn);
     r.set("iid", px.iid);
     r.set("mode", px.mode.name());
@@ -136,8 +219,15 @@ fn server_row(st: &Stats, px: &PxView, be: &BeView, s: &SrvView) -> String {
             .map(|m| m.to_string())
             .unwrap_or_default(),
     );
-    r.set("stot", l.total());
-    r.set("lbtot", l.total());
+    let http = px.mode == Mode::Http;
+    let now = now_ms();
+    counters(&mut r, &l.counters, now, http, true);
+    upstream_counters(&mut r, &l.counters, now, http);
+    r.set("qcur", l.queue.len());
+    r.set("qmax", l.queue.max.get());
+    let idle = l.pool.len();
+    r.set("srv_icur", idle);
+    r.set("idle_conn_cur", idle);
     r.set("status", server_status(be, s));
     r.set("weight", l.cur_weight());
     r.set("uweight", l.cur_weight());
@@ -149,6 +239,9 @@ fn server_row(st: &Stats, px: &PxView, be: &BeView, s: &SrvView) -> String {
     r.set("tracked", s.ir.track.clone().unwrap_or_default());
     r.set("addr", s.addr_text());
     r.set("mode", px.mode.name());
+    for (col, val) in crate::health::columns::stat_columns(l) {
+        r.set(col, val);
+    }
     let _ = st;
     r.line()
 }
@@ -162,13 +255,18 @@ fn backend_row(st: &Stats, px: &PxView, be: &BeView, counts: bool) -> String {
         t::BE_TCP
     };
     let mut r = Row::new(&px.name, "BACKEND", tpl);
-    let scur: u32 = be.servers.iter().map(|s| s.live.conns()).sum();
-    let stot: u64 = be.servers.iter().map(|s| s.live.total()).sum();
     let (act, bck, weight) = be_weights(be);
-    r.set("scur", scur);
+    // HAProxy's `beconn`: streams assigned to the backend (queued ones
+    // included), not server connections.
+    r.set("scur", load(&be.live.counters.cur));
     r.set("slim", be.fullconn);
-    r.set("stot", stot);
-    r.set("lbtot", stot);
+    let c = &be.live.counters;
+    let http = px.mode == Mode::Http;
+    let now = now_ms();
+    counters(&mut r, c, now, http, false);
+    upstream_counters(&mut r, c, now, http);
+    r.set("qcur", be.live.queue.len());
+    r.set("qmax", be.live.queue.max.get());
     let up = weight > 0 || be.servers.is_empty();
     let mut status = String::from(if up { "UP" } else { "DOWN" });
     if counts {

@@ -1,7 +1,9 @@
 //! `show info`: HAProxy 2.6.12's field list, in its order.
 //!
 //! Owns: the values we know (name, version, threads, pid, uptime, maxconn,
-//! current connections, listeners, start time). Everything we do not
+//! current connections, listeners, start time, and the process-wide
+//! totals and rates of [`crate::metrics::GLOBAL`]: frontend connections
+//! only, the CLI's own connections are not counted). Everything we do not
 //! measure prints `0`, as a fresh HAProxy would; never an invented number.
 //! Must not change state.
 
@@ -45,6 +47,9 @@ pub fn fields(st: &Stats) -> Vec<(&'static str, String)> {
     let up = st.uptime().as_secs();
     let z = || "0".to_string();
     let max = st.maxconn.to_string();
+    let g = &crate::metrics::GLOBAL;
+    let now = crate::metrics::clock::now_ms();
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
     vec![
         ("Name", "Switchyard".into()),
         ("Version", VERSION.into()),
@@ -64,28 +69,20 @@ pub fn fields(st: &Stats) -> Vec<(&'static str, String)> {
         ("Maxconn", max.clone()),
         ("Hard_maxconn", max),
         ("CurrConns", st.cur_conns().to_string()),
-        (
-            "CumConns",
-            st.proxies
-                .iter()
-                .filter_map(|p| p.fe.as_ref())
-                .map(|f| f.stot())
-                .sum::<u64>()
-                .to_string(),
-        ),
-        ("CumReq", z()),
+        ("CumConns", load(&g.cum_conns).to_string()),
+        ("CumReq", load(&g.cum_req).to_string()),
         ("MaxSslConns", z()),
         ("CurrSslConns", z()),
         ("CumSslConns", z()),
         ("Maxpipes", z()),
         ("PipesUsed", z()),
         ("PipesFree", z()),
-        ("ConnRate", z()),
+        ("ConnRate", g.conn_rate.read(now).to_string()),
         ("ConnRateLimit", z()),
-        ("MaxConnRate", z()),
-        ("SessRate", z()),
+        ("MaxConnRate", g.conn_rate_max.get().to_string()),
+        ("SessRate", g.sess_rate.read(now).to_string()),
         ("SessRateLimit", z()),
-        ("MaxSessRate", z()),
+        ("MaxSessRate", g.sess_rate_max.get().to_string()),
         ("SslRate", z()),
         ("SslRateLimit", z()),
         ("MaxSslRate", z()),

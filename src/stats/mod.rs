@@ -14,6 +14,7 @@ pub mod help;
 pub mod info;
 pub mod listen;
 pub mod page;
+pub mod prometheus;
 pub mod templates;
 
 use crate::config::ir::{Config, Mode, ProxyKind, Server};

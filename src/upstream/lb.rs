@@ -187,6 +187,19 @@ impl Balancer {
         }
     }
 
+    /// `url_param ... check_post`: the hash of the parameter found in a
+    /// POST body (`a=1&b=2` form), `None` when absent or another
+    /// algorithm.
+    pub fn body_param_hash(&self, body: &[u8]) -> Option<u32> {
+        let Kind::UrlParam(n) = &self.algo.kind else {
+            return None;
+        };
+        let mut q = Vec::with_capacity(body.len() + 1);
+        q.push(b'?');
+        q.extend_from_slice(body);
+        key::url_param(&q, n.as_bytes()).map(|v| self.algo.hash.hash(v))
+    }
+
     /// Whether this request's server is fixed by a hash (`source`, or a
     /// request-based algorithm with its key present): such requests queue
     /// on that server when it is full, and [`Self::pick`] returns it full
@@ -199,6 +212,20 @@ impl Balancer {
             }
             _ => current_request_hash().is_some(),
         }
+    }
+
+    /// A hash-based algorithm (HAProxy's `BE_LB_KIND_HI`): a failed
+    /// request is not moved to another server at once on retry.
+    pub fn hash_based(&self) -> bool {
+        !matches!(
+            self.algo.kind,
+            Kind::RoundRobin | Kind::StaticRr | Kind::LeastConn | Kind::First | Kind::Random(_)
+        )
+    }
+
+    /// Active (non-backup) servers in service (HAProxy's `srv_act`).
+    pub fn active_in_service(&self) -> usize {
+        self.active.servers.iter().filter(|s| s.eligible()).count()
     }
 
     /// Picks a server for a new connection from `src`, skipping `avoid`

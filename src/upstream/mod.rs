@@ -3,13 +3,20 @@
 //! Owns: [`Backend`] (servers + balancer + retry policy), server state
 //! ([`server`]), the algorithms ([`lb`]) and connection establishment with
 //! retries and redispatch ([`connect`]), and queueing on `maxconn`
-//! ([`queue`]). Must not parse HTTP or read
+//! ([`queue`]) with dynamic limits ([`load`]); persistence and failover
+//! policy ([`persist`], [`cookie`], [`retry`]) and the per-request
+//! connection choice built on them ([`dispatch`]). Must not parse HTTP or read
 //! configuration text: it is built from the resolved IR.
 
 pub mod connect;
+pub mod cookie;
+pub mod dispatch;
 pub mod lb;
+pub mod load;
+pub mod persist;
 pub mod pool;
 pub mod queue;
+pub mod retry;
 pub mod server;
 
 use crate::config::ir::Proxy;
@@ -39,12 +46,34 @@ pub struct Backend {
     pub queue: Arc<queue::Queue>,
     /// `timeout queue`, else `timeout connect` (HAProxy's fallback).
     pub queue_timeout: Option<Duration>,
+    /// Traffic counters of the backend role (`show stat`).
+    pub counters: Arc<crate::metrics::ProxyCounters>,
+    /// Persistence (`cookie`, `option persist`) and `retry-on`.
+    pub policy: persist::Policy,
 }
 
 impl Backend {
-    /// Builds the live backend from a resolved proxy with backend capability.
+    /// Builds the live backend, refusing what the engine cannot do (an
+    /// unsupported `cookie` argument).
+    /// `cfg` gives the default `fullconn` (from the frontends' `maxconn`).
+    pub fn try_from_ir(p: &Proxy, cfg: &crate::config::ir::Config) -> Result<Backend, String> {
+        let policy = persist::Policy::from_ir(p)?;
+        let mut be = Backend::build(p, Some(cfg));
+        be.policy = policy;
+        Ok(be)
+    }
+
+    /// Builds the live backend from a resolved proxy with backend
+    /// capability (persistence left out when its configuration is
+    /// refused; [`Self::try_from_ir`] reports that).
     pub fn from_ir(p: &Proxy) -> Backend {
+        Backend::build(p, None)
+    }
+
+    fn build(p: &Proxy, cfg: Option<&crate::config::ir::Config>) -> Backend {
         let be_queue: Arc<queue::Queue> = Arc::default();
+        let be_load = load::Load::new(load::fullconn(p, cfg), be_queue.clone());
+        let counters: Arc<crate::metrics::ProxyCounters> = Arc::default();
         let servers: Vec<Arc<ServerState>> = p
             .servers
             .iter()
@@ -52,28 +81,42 @@ impl Backend {
                 let addr = resolve(s.ip.as_deref().or(s.host.as_deref()), s.port);
                 let mut st = ServerState::new(&s.name, addr, s.weight, s.backup);
                 st.maxconn = s.maxconn;
+                // HAProxy: `minconn` alone (or above `maxconn`) is a static
+                // limit; with a smaller `minconn` the limit is dynamic.
+                match (load::minconn(&s.options), s.maxconn.filter(|&m| m > 0)) {
+                    (Some(min), Some(max)) if min < max => {
+                        st.minconn = Some(min);
+                        let _ = st.load.set(be_load.clone());
+                    }
+                    (Some(min), _) => st.maxconn = Some(min),
+                    _ => {}
+                }
                 st.maxqueue = server_u32(&s.options, "maxqueue");
                 st.be_queue = Some(be_queue.clone());
                 st.pool = Arc::new(pool::Pool::from_options(&s.options));
+                st.counters = Arc::new(crate::metrics::ServerCounters::new(counters.clone()));
                 if s.disabled {
                     st.set_up(false);
                 }
                 Arc::new(st)
             })
             .collect();
+        be_load.bind(&servers);
         let algo = lb::Algo::from_proxy(p);
         Backend {
             name: p.name.clone(),
             balancer: lb::Balancer::new(algo, &servers, p.option("allbackups")),
             servers,
             retries: p.retries.unwrap_or(3),
-            redispatch: p.option("redispatch"),
+            redispatch: retry::redispatch_interval(p).is_some_and(|i| i != 0),
             connect_timeout: ms(p.timeouts.connect),
             server_timeout: ms(p.timeouts.server),
             http_reuse: pool::reuse_enabled(p),
             reuse_first: pool::reuse_first(p),
             queue: be_queue,
             queue_timeout: ms(p.timeouts.queue.or(p.timeouts.connect)),
+            counters,
+            policy: persist::Policy::from_ir(p).unwrap_or_default(),
         }
     }
 }

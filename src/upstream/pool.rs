@@ -235,7 +235,9 @@ impl Lease {
 /// alive, else connects (with retries and redispatch).
 pub async fn acquire(be: &Backend, src: IpAddr, reuse: bool) -> Result<Lease, ConnectError> {
     let guard = super::queue::slot(be, src).await?;
+    guard.server().counters.lb_pick();
     if reuse && let Some(stream) = guard.server().pool.take() {
+        crate::metrics::on_attempt(guard.server(), true);
         return Ok(Lease {
             guard,
             stream,

@@ -4,7 +4,10 @@
 //! Owns: the FIFO wait lists ([`Queue`]: one per server for deterministic
 //! algorithms, one per backend otherwise), handing a freed slot to the
 //! oldest waiter ([`dispatch`], run when a [`ConnGuard`] drops), and
-//! getting a slot for a request ([`slot`], [`slot_on`]). Must not connect
+//! getting a slot for a request ([`slot`], [`slot_on`]), and moving
+//! waiters when servers change state (a server back in service takes
+//! backend-queued requests; one going down hands its own waiters back to
+//! the balancer with `option redispatch`, see [`slot_on_or_redispatch`]). Must not connect
 //! anywhere nor choose servers itself (that is [`super::lb`]).
 //!
 //! Fast path: with a free slot nothing is locked (an atomic
@@ -39,6 +42,8 @@ pub struct Queue {
     /// Entries in `waiters`, readable without the lock.
     len: AtomicUsize,
     next_id: AtomicU64,
+    /// Most requests ever waiting at once (`qmax` in `show stat`).
+    pub max: crate::metrics::freq::Max,
 }
 
 impl Queue {
@@ -64,6 +69,7 @@ impl Queue {
             tx,
         });
         self.len.store(q.len(), Ordering::SeqCst);
+        self.max.note(q.len() as u64);
         Ticket {
             queue: self.clone(),
             id,
@@ -146,32 +152,64 @@ fn queue_has_room(srv: &ServerState) -> bool {
         .is_none_or(|m| m == 0 || srv.queue.len() < m as usize)
 }
 
+/// How often a waiting request re-checks its surroundings: servers back
+/// in service (their slots are handed over then) and, for a request queued
+/// on one server, that server going down.
+const RECHECK: Duration = Duration::from_millis(50);
+
+/// Why a request stopped waiting without a slot.
+enum Left {
+    Timeout,
+    /// Its server went down: back to the balancer (`option redispatch`).
+    ServerDown,
+}
+
 /// Waits in `q` for a slot, up to `timeout` (`None`: forever). `kick`
-/// runs once queued so a slot freed meanwhile is not missed.
+/// runs once queued so a slot freed meanwhile is not missed, then on
+/// every re-check; `leave` tells when to give up the place and go back to
+/// the balancer.
 async fn wait_in(
     q: &Arc<Queue>,
     timeout: Option<Duration>,
-    kick: impl FnOnce(),
-) -> Result<ConnGuard, ConnectError> {
+    kick: impl Fn(),
+    leave: impl Fn() -> bool,
+) -> Result<ConnGuard, Left> {
     let (tx, mut rx) = oneshot::channel();
     let ticket = q.push(tx);
     kick();
-    let got = match timeout {
-        Some(t) => tokio::time::timeout(t, &mut rx).await.ok(),
-        None => Some((&mut rx).await),
+    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+    let got = loop {
+        let tick = tokio::time::sleep(RECHECK);
+        let until = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            r = &mut rx => break r.ok(),
+            _ = until => break None,
+            _ = tick => {
+                kick();
+                if leave() {
+                    drop(ticket);
+                    return rx.try_recv().map_err(|_| Left::ServerDown);
+                }
+            }
+        }
     };
     drop(ticket);
     match got {
-        Some(Ok(g)) => Ok(g),
+        Some(g) => Ok(g),
         // A slot handed over just as the timer fired still counts.
-        _ => rx.try_recv().map_err(|_| ConnectError::QueueTimeout),
+        None => rx.try_recv().map_err(|_| Left::Timeout),
     }
 }
 
 /// A connection slot on the server the balancer picks for a request from
 /// `src`, queueing when servers are full: on the chosen server for
 /// deterministic (hash-based) algorithms, else on the backend until any
-/// server frees a slot.
+/// server frees a slot (or comes back in service).
 pub async fn slot(be: &Backend, src: IpAddr) -> Result<ConnGuard, ConnectError> {
     let deterministic = be.balancer.deterministic();
     for _ in 0..8 {
@@ -179,7 +217,7 @@ pub async fn slot(be: &Backend, src: IpAddr) -> Result<ConnGuard, ConnectError> 
             break;
         };
         if deterministic {
-            return slot_on(be, srv).await;
+            return slot_on_or_redispatch(be, srv, src, false).await;
         }
         if let Some(g) = srv.try_take() {
             return Ok(g);
@@ -189,17 +227,40 @@ pub async fn slot(be: &Backend, src: IpAddr) -> Result<ConnGuard, ConnectError> 
     if deterministic || !be.servers.iter().any(|s| s.eligible()) {
         return Err(ConnectError::NoServer);
     }
-    wait_in(&be.queue, be.queue_timeout, || {
+    let kick = || {
         for s in &be.servers {
             dispatch(s);
         }
-    })
-    .await
+    };
+    wait_in(&be.queue, be.queue_timeout, kick, || false)
+        .await
+        .map_err(|_| ConnectError::QueueTimeout)
 }
 
 /// A connection slot on `srv` itself, waiting in its queue when it is full
 /// (or others already wait there). A full `maxqueue` gives up at once.
 pub async fn slot_on(be: &Backend, srv: Arc<ServerState>) -> Result<ConnGuard, ConnectError> {
+    slot_on_or_leave(be, srv, None).await
+}
+
+/// [`slot_on`] for a request from `src` that HAProxy would hand back to
+/// the balancer if `srv` goes down while it waits (`option redispatch`
+/// without `option persist`, and no `force-persist`).
+pub async fn slot_on_or_redispatch(
+    be: &Backend,
+    srv: Arc<ServerState>,
+    src: IpAddr,
+    force: bool,
+) -> Result<ConnGuard, ConnectError> {
+    let movable = be.policy.redispatch.is_some() && !be.policy.persist && !force;
+    slot_on_or_leave(be, srv, movable.then_some(src)).await
+}
+
+async fn slot_on_or_leave(
+    be: &Backend,
+    srv: Arc<ServerState>,
+    redispatch_from: Option<IpAddr>,
+) -> Result<ConnGuard, ConnectError> {
     if srv.queue.is_empty()
         && let Some(g) = srv.try_take()
     {
@@ -208,7 +269,15 @@ pub async fn slot_on(be: &Backend, srv: Arc<ServerState>) -> Result<ConnGuard, C
     if !queue_has_room(&srv) {
         return Err(ConnectError::NoServer);
     }
-    wait_in(&srv.queue, be.queue_timeout, || dispatch(&srv)).await
+    let leave = || redispatch_from.is_some() && !srv.eligible();
+    match wait_in(&srv.queue, be.queue_timeout, || dispatch(&srv), leave).await {
+        Ok(g) => Ok(g),
+        Err(Left::Timeout) => Err(ConnectError::QueueTimeout),
+        Err(Left::ServerDown) => match redispatch_from {
+            Some(src) => Box::pin(slot(be, src)).await,
+            None => Err(ConnectError::NoServer),
+        },
+    }
 }
 
 #[cfg(test)]

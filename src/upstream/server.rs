@@ -25,6 +25,11 @@ pub struct ServerState {
     pub weight: u32,
     pub backup: bool,
     pub maxconn: Option<u32>,
+    /// `minconn`: with the backend's load (see [`super::load`]), the
+    /// limit scales between this and `maxconn`.
+    pub minconn: Option<u32>,
+    /// The backend load read by the dynamic limit (set with `minconn`).
+    pub load: std::sync::OnceLock<std::sync::Arc<super::load::Load>>,
     /// `maxqueue`: bound of this server's own queue (0 or `None`: none).
     pub maxqueue: Option<u32>,
     /// Requests waiting for a slot on this very server (hash-based
@@ -33,18 +38,30 @@ pub struct ServerState {
     /// The backend's queue, served too when this server frees a slot.
     pub be_queue: Option<std::sync::Arc<super::queue::Queue>>,
     up: AtomicBool,
+    /// NOLB (HAProxy's `SRV_ST_STOPPING`): up but takes no new
+    /// load-balanced traffic; set by health checks (`disable-on-404`).
+    stopping: AtomicBool,
     /// [`AdminState`] as a number (runtime API).
     admin: AtomicU8,
     /// Current user weight (`set weight`); starts at `weight`.
     uweight: AtomicU32,
     cur_conns: AtomicU32,
     total_conns: AtomicU64,
+    /// `set maxconn server` (runtime API): `u32::MAX` = not set, use
+    /// `maxconn`; 0 = no limit.
+    rt_maxconn: AtomicU32,
+    /// `disable health` / `disable agent` (runtime API): the check task
+    /// must not run probes of that kind while set.
+    pub health_paused: AtomicBool,
+    pub agent_paused: AtomicBool,
     /// Idle keep-alive connections to this server (not counted in
     /// `cur_conns`).
     pub pool: std::sync::Arc<super::pool::Pool>,
     /// Health-check state (status, code, duration, rise/fall counter),
     /// set once when a check task starts for this server.
     pub check: std::sync::OnceLock<std::sync::Arc<crate::health::CheckState>>,
+    /// Traffic counters (`show stat`); shares the backend's.
+    pub counters: std::sync::Arc<crate::metrics::ServerCounters>,
 }
 
 impl ServerState {
@@ -55,16 +72,23 @@ impl ServerState {
             weight,
             backup,
             maxconn: None,
+            minconn: None,
+            load: std::sync::OnceLock::new(),
             maxqueue: None,
             queue: Default::default(),
             be_queue: None,
             up: AtomicBool::new(addr.is_some()),
+            stopping: AtomicBool::new(false),
             admin: AtomicU8::new(0),
             uweight: AtomicU32::new(weight),
             cur_conns: AtomicU32::new(0),
             total_conns: AtomicU64::new(0),
+            rt_maxconn: AtomicU32::new(u32::MAX),
+            health_paused: AtomicBool::new(false),
+            agent_paused: AtomicBool::new(false),
             pool: Default::default(),
             check: std::sync::OnceLock::new(),
+            counters: Default::default(),
         }
     }
 
@@ -77,7 +101,20 @@ impl ServerState {
     /// In service: up, ready, with a non-zero weight and an address (full
     /// or not; requests queue on a full one).
     pub fn eligible(&self) -> bool {
-        self.is_up() && self.admin_state() == AdminState::Ready && self.cur_weight() > 0
+        self.is_up()
+            && !self.is_stopping()
+            && self.admin_state() == AdminState::Ready
+            && self.cur_weight() > 0
+    }
+
+    /// NOLB: up, but excluded from load balancing (health checks).
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+
+    /// Health checks: enter or leave NOLB.
+    pub fn set_stopping(&self, v: bool) {
+        self.stopping.store(v, Ordering::Relaxed);
     }
 
     pub fn admin_state(&self) -> AdminState {
@@ -126,9 +163,34 @@ impl ServerState {
         self.cur_conns.load(Ordering::SeqCst)
     }
 
-    /// The configured `maxconn`, when it limits anything.
+    /// The current `maxconn` (configured, or set from the runtime API),
+    /// when it limits anything.
     fn limit(&self) -> Option<u32> {
-        self.maxconn.filter(|&m| m > 0)
+        match self.rt_maxconn.load(Ordering::Relaxed) {
+            u32::MAX => {
+                self.maxconn
+                    .filter(|&m| m > 0)
+                    .map(|m| match (self.minconn, self.load.get()) {
+                        (Some(min), Some(l)) => {
+                            super::load::dynamic_max(m, min, l.beconn(), l.fullconn)
+                        }
+                        _ => m,
+                    })
+            }
+            0 => None,
+            m => Some(m),
+        }
+    }
+
+    /// The `maxconn` in force (`None`: unlimited), as `show stat` prints it.
+    pub fn cur_maxconn(&self) -> Option<u32> {
+        self.limit()
+    }
+
+    /// Runtime API: `set maxconn server` (0 = no limit).
+    pub fn set_maxconn(&self, m: u32) {
+        self.rt_maxconn
+            .store(m.min(u32::MAX - 1), Ordering::Relaxed);
     }
 
     pub fn total(&self) -> u64 {

@@ -20,6 +20,12 @@ fn spec(kind: CheckKind, inter_ms: u64) -> CheckSpec {
         timeout_connect: None,
         timeout_check: None,
         kind,
+        enabled: true,
+        send_proxy: false,
+        agent: None,
+        log_health_checks: false,
+        spread_pct: 0,
+        max_spread: None,
     }
 }
 

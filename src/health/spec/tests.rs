@@ -83,11 +83,11 @@ fn httpchk_from_defaults_and_proxy() {
 #[test]
 fn unsupported_forms_are_refused_by_name() {
     let cfg = load(&format!(
-        "{BASE}backend b\n  option httpchk\n  http-check expect hdr name x-ok\n  server s1 127.0.0.1:80 check\n"
+        "{BASE}backend b\n  option httpchk\n  http-check expect string-lf %[var(x)]\n  server s1 127.0.0.1:80 check\n"
     ));
     let e = plan(&cfg).unwrap_err();
     assert!(
-        e.contains(":8] : 'http-check expect hdr' is not implemented"),
+        e.contains(":8] : 'http-check expect string-lf' is not implemented"),
         "{e}"
     );
     let cfg = load(&format!(
@@ -102,5 +102,68 @@ fn unsupported_forms_are_refused_by_name() {
         "{BASE}backend b\n  option httpchk\n  http-check expect ! status 200 min-recv\n  server s1 127.0.0.1:80 check\n"
     ));
     let e = plan(&cfg).unwrap_err();
-    assert!(e.contains("unexpected 'min-recv'"), "{e}");
+    assert!(e.contains("'min-recv' expects an argument"), "{e}");
+}
+
+#[test]
+fn tcp_check_protocols_agent_and_track() {
+    let cfg = load(&format!(
+        "{BASE}  option redis-check\nbackend r\n  server s1 127.0.0.1:80 check\nbackend t\n  option tcp-check\n  tcp-check send PING\\r\\n\n  tcp-check expect string +PONG\n  server s1 127.0.0.1:80 check check-send-proxy\nbackend m\n  option mysql-check user hap\n  option httpchk\n  option pgsql-check user bob\n  server s1 127.0.0.1:80 check agent-check agent-port 9999 agent-send hello\\n agent-inter 5s\n  server s2 127.0.0.1:81 track t/s1\n  server s3 127.0.0.1:82 agent-check agent-port 1 no-agent-check\n"
+    ));
+    let p = plan(&cfg).expect("plan");
+    // Inherited from defaults: redis-check.
+    let CheckKind::Rules(rs) = &p[0].checks[0].kind else {
+        panic!("expected rules")
+    };
+    assert_eq!(rs.proto, crate::health::tcpcheck::Proto::Redis);
+    let CheckKind::Rules(rs) = &p[1].checks[0].kind else {
+        panic!("expected rules")
+    };
+    assert_eq!(rs.proto, crate::health::tcpcheck::Proto::TcpCheck);
+    // The lexer unescapes `\r\n` like HAProxy.
+    assert!(matches!(
+        &rs.rules[1].action,
+        crate::health::tcpcheck::Action::Send(crate::health::tcpcheck::Send::Bytes(b)) if b == b"PING\r\n"
+    ));
+    assert!(p[1].checks[0].send_proxy);
+    // The last check option wins.
+    let m = &p[2];
+    let CheckKind::Rules(rs) = &m.checks[0].kind else {
+        panic!("expected rules")
+    };
+    assert_eq!(rs.proto, crate::health::tcpcheck::Proto::Pgsql);
+    let a = m.checks[0].agent.as_ref().expect("agent");
+    assert_eq!((a.port, a.inter), (9999, Duration::from_secs(5)));
+    assert_eq!(m.checks.len(), 1);
+    assert_eq!(
+        m.tracks,
+        vec![TrackSpec {
+            server: 1,
+            server_name: "s2".into(),
+            backend: "t".into(),
+            target: "s1".into()
+        }]
+    );
+}
+
+#[test]
+fn agent_without_port_and_bad_track_are_refused() {
+    // haproxy 2.6.12: `[c1.cfg:6] : 'server b/s' : server s does not have
+    // agent port. Agent check has been disabled.`
+    let cfg = load(&format!(
+        "{BASE}backend b\n  server s 127.0.0.1:80 agent-check\n"
+    ));
+    let e = plan(&cfg).unwrap_err();
+    assert!(
+        e.ends_with("[t.cfg:7] : 'server b/s' : server s does not have agent port. Agent check has been disabled."),
+        "{e}"
+    );
+    let cfg = load(&format!(
+        "{BASE}backend b\n  option tcp-check\n  tcp-check connect ssl\n  server s 127.0.0.1:80 check\n"
+    ));
+    let e = plan(&cfg).unwrap_err();
+    assert!(
+        e.contains(":8] : 'tcp-check connect ssl' is not implemented"),
+        "{e}"
+    );
 }

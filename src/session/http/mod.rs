@@ -11,7 +11,7 @@ pub mod body;
 pub mod errors;
 pub mod head;
 
-use super::rules::{Conn, Verdict, run_request, run_response};
+use super::rules::{Conn, Local, Site, Verdict, run_request_hints, run_response};
 use super::stream::{self, ClientStream};
 use super::{ClientInfo, Frontend, Route, buffer};
 use crate::runtime::drain::Drain;
@@ -66,6 +66,7 @@ where
                 Some(b) => buf = b,
                 None => {
                     if first {
+                        crate::metrics::txn::bad_request(&fe.counters, 408);
                         let _ = send(&mut io, &errors::mux_page(408), fe.client_timeout).await;
                     }
                     break;
@@ -139,8 +140,16 @@ async fn request_cycle<S: ClientStream>(
     let got = read_head(io, buf, deadline, fe.http_request_timeout, stop, *first).await;
     let (req, n) = match got {
         HeadRead::Done(r, n) => (r, n),
-        HeadRead::Quiet => return Next::Close,
+        HeadRead::Quiet => {
+            // HAProxy counts a client leaving before a complete request
+            // (even an empty first one) as a bad request (400).
+            if *first || !buf.is_empty() {
+                crate::metrics::txn::bad_request(&fe.counters, 400);
+            }
+            return Next::Close;
+        }
         HeadRead::Error(status) => {
+            crate::metrics::txn::bad_request(&fe.counters, status);
             let _ = send(io, &errors::mux_page(status), fe.client_timeout).await;
             return Next::Close;
         }
@@ -231,7 +240,9 @@ async fn reply<S: AsyncWrite + Unpin>(
     bytes: &[u8],
     fe: &Frontend,
     close: bool,
+    tx: &mut crate::metrics::Txn,
 ) -> Next {
+    tx.local(bytes);
     if send(io, bytes, fe.client_timeout).await.is_err() || close {
         Next::Close
     } else {
@@ -255,58 +266,152 @@ where
     let has_body = req.framing != Framing::None;
     // Generated replies cannot skip an unread body safely: close instead.
     let reply_close = |close: bool| close || has_body;
+    let mut tx = crate::metrics::Txn::http(&fe.counters, &req);
 
-    let verdict = run_request(&fe.req_rules, &mut req, conn);
-    let c = reply_close(close);
-    if let Some(bytes) = local_answer(verdict, &conn.ctx(Some(&req), None), c) {
-        return reply(io, &bytes, fe, c).await;
+    let fe_site = Site {
+        be: None,
+        fe: &fe.replies,
+    };
+    // `tcp-request content` rules run first; `reject` closes silently.
+    let tcp_ctx = conn.ctx(Some(&req), None);
+    if !super::tcp_rules::on_http_request(&fe.tcp_rules, &tcp_ctx) {
+        return Next::Close;
     }
-    if let Some(bytes) = stats_answer(fe.stats.as_deref(), &req, c) {
-        return reply(io, &bytes, fe, c).await;
+    // `monitor-uri` answers before the HTTP rules.
+    if let Some(status) = fe.replies.monitor(&conn.ctx(Some(&req), None)) {
+        tx.intercepted();
+        return page(io, &fe_site, status, fe, reply_close(close), &mut tx).await;
+    }
+    let mut interim = Vec::new();
+    let verdict = run_request_hints(&fe.req_rules, &mut req, conn, &mut interim);
+    // `early-hint`: the 103 responses go out before anything else.
+    if !interim.is_empty() && send(io, &interim, fe.client_timeout).await.is_err() {
+        return Next::Close;
+    }
+    tx.request_verdict(&verdict);
+    if let Verdict::Prometheus = verdict {
+        tx.intercepted();
+    }
+    let c = reply_close(close);
+    if let Some(l) = local_answer(verdict, &conn.ctx(Some(&req), None), &fe_site, c) {
+        return local(io, l, fe, &fe_site, &mut tx).await;
+    }
+    if let Some(bytes) = stats_answer(io, buf, fe, fe.stats.as_deref(), &req, conn, c).await {
+        tx.intercepted();
+        return reply(io, &bytes, fe, c, &mut tx).await;
     }
     let Some(route) = fe.route(&conn.ctx(Some(&req), None)).cloned() else {
         let c = reply_close(close);
-        return reply(io, &errors::stream_page(503, c), fe, c).await;
+        return page(io, &fe_site, 503, fe, c, &mut tx).await;
     };
-    let verdict = run_request(&route.req_rules, &mut req, conn);
-    let c = reply_close(close);
-    if let Some(bytes) = local_answer(verdict, &conn.ctx(Some(&req), None), c) {
-        return reply(io, &bytes, fe, c).await;
+    tx.backend(&route.be.counters);
+    if !super::tcp_rules::run_http(&route.tcp_rules, &conn.ctx(Some(&req), None)) {
+        return Next::Close;
     }
-    if let Some(bytes) = stats_answer(route.stats.as_deref(), &req, c) {
-        return reply(io, &bytes, fe, c).await;
+    let site = Site {
+        be: Some(&route.replies),
+        fe: &fe.replies,
+    };
+    let mut interim = Vec::new();
+    let verdict = run_request_hints(&route.req_rules, &mut req, conn, &mut interim);
+    // `early-hint`: the 103 responses go out before anything else.
+    if !interim.is_empty() && send(io, &interim, fe.client_timeout).await.is_err() {
+        return Next::Close;
+    }
+    tx.request_verdict(&verdict);
+    if let Verdict::Prometheus = verdict {
+        tx.intercepted();
+    }
+    let c = reply_close(close);
+    if let Some(l) = local_answer(verdict, &conn.ctx(Some(&req), None), &site, c) {
+        return local(io, l, fe, &site, &mut tx).await;
+    }
+    if let Some(bytes) = stats_answer(io, buf, fe, route.stats.as_deref(), &req, conn, c).await {
+        tx.intercepted();
+        return reply(io, &bytes, fe, c, &mut tx).await;
     }
     close |= route.httpclose;
     add_forwardfor(&mut req, fe, &route, conn);
+    super::rules::origto::add(
+        &mut req,
+        fe.replies.originalto.as_ref(),
+        route.replies.originalto.as_ref(),
+        conn.dst,
+    );
 
     let src_ip = conn
         .src
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
     let server_close = route.server_close || fe.server_close || route.httpclose || fe.httpclose;
     let be = &route.be;
+    // Persistence: force/ignore-persist, use-server, then the cookie.
+    let now = crate::upstream::persist::now_secs();
+    let mut pd =
+        crate::upstream::persist::decide_rules(&be.servers, &be.policy, &route.persist, |c| {
+            super::acl::holds(c, &conn.ctx(Some(&req), None))
+        });
+    if be.policy.cookie.is_some() {
+        let values = req
+            .headers
+            .iter_mut()
+            .filter(|h| h.name == "cookie")
+            .map(|h| &mut h.value);
+        crate::upstream::persist::apply_cookies(&mut pd, &be.servers, &be.policy, values, now);
+        req.headers
+            .retain(|h| h.name != "cookie" || !h.value.is_empty());
+    }
+    let mut bound = crate::upstream::dispatch::bound(&pd);
+    // Layer-7 retries (`retry-on` beyond conn-failure) replay the whole
+    // request: only when its body is small enough to keep (HAProxy needs
+    // it in one buffer too).
+    let l7 = be.policy.retry_on.layer7()
+        && match req.framing {
+            Framing::None => true,
+            Framing::Length(n) => n <= MAX_HEAD as u64,
+            _ => false,
+        };
+    let mut l7_tries = 0;
     // `http-reuse safe`: only bodyless requests may ride an idle
     // connection, so a failure on it can be retried transparently.
     // Request-hashing algorithms (uri, url_param, hdr, hash) read this key.
-    let key = be.balancer.request_hash(
+    let mut key = be.balancer.request_hash(
         req.uri.as_bytes(),
         req.headers
             .iter()
             .map(|h| (h.name.as_str(), h.value.as_slice())),
         src_ip,
     );
+    // `balance url_param <p> check_post`: a POST without the parameter in
+    // its query string is hashed on its (small enough) body.
+    if key.is_none()
+        && be.policy.check_post
+        && req.method == "POST"
+        && let Framing::Length(n) = req.framing
+        && n <= MAX_HEAD as u64
+    {
+        let n = n as usize;
+        while buf.len() < n {
+            match fill(buf, io, fe.client_timeout).await {
+                Ok(0) | Err(_) => return Next::Close,
+                Ok(_) => {}
+            }
+        }
+        key = be.balancer.body_param_hash(&buf[..n]);
+    }
     // `http-reuse safe` (the default): the first request of a client
     // connection always gets its own server connection; `aggressive` and
     // `always` may reuse an idle one for it too. Requests with a body never
     // ride an idle connection (no safe replay if it was closed meanwhile).
     let may_reuse = be.http_reuse && !has_body && (!first_request || be.reuse_first);
-    let acquire = pool::acquire(be, src_ip, may_reuse);
+    let acquire = crate::upstream::dispatch::acquire(be, &pd, src_ip, may_reuse);
     let mut lease = match crate::upstream::lb::with_request_hash(key, acquire).await {
         Ok(l) => l,
         Err(_) => {
             let c = reply_close(close);
-            return reply(io, &errors::stream_page(503, c), fe, c).await;
+            return page(io, &site, 503, fe, c, &mut tx).await;
         }
     };
+    tx.server(lease.server(), lease.reused);
     let st = be.server_timeout;
     let ct = fe.client_timeout;
 
@@ -325,10 +430,38 @@ where
         };
     // The start line is already in `out`; `write_head` ends it.
     head::write_head(&mut out, b"", &req.headers, conn_hdr);
+    // A small body is read whole first so a layer-7 retry can replay it.
+    if l7 && let Framing::Length(n) = req.framing {
+        let n = n as usize;
+        while buf.len() < n {
+            match fill(buf, io, ct).await {
+                Ok(0) | Err(_) => return Next::Close,
+                Ok(_) => {}
+            }
+        }
+        out.extend(buf.drain(..n));
+        req.framing = Framing::None;
+    }
     let head_req = req.method == "HEAD";
     let mut sbuf = buffer::Pooled::take();
     let first = loop {
         let res = send_request(io, buf, &mut lease.stream, &out, &req, st, ct, &mut sbuf).await;
+        if l7
+            && l7_tries < be.retries
+            && l7_failure(&res, lease.reused).is_some_and(|f| be.policy.retry_on.matches(f))
+        {
+            l7_tries += 1;
+            let next = crate::upstream::dispatch::retry(be, lease, l7_tries, &mut bound, src_ip);
+            lease = match next.await {
+                Ok(l) => l,
+                Err(_) => {
+                    let c = reply_close(close);
+                    return page(io, &site, 503, fe, c, &mut tx).await;
+                }
+            };
+            sbuf.clear();
+            continue;
+        }
         match res {
             Ok(r) => break r,
             // An idle connection the server closed meanwhile: once more on
@@ -340,23 +473,26 @@ where
                     Ok(l) => l,
                     Err(_) => {
                         let c = reply_close(close);
-                        return reply(io, &errors::stream_page(503, c), fe, c).await;
+                        return page(io, &site, 503, fe, c, &mut tx).await;
                     }
                 };
                 sbuf.clear();
             }
             Err(Fail::Early(Early::Write) | Fail::Write) => {
-                return reply(io, &errors::stream_page(502, true), fe, true).await;
+                tx.response_error();
+                return page(io, &site, 502, fe, true, &mut tx).await;
             }
             Err(Fail::Early(Early::Read) | Fail::Status(_)) => {
+                tx.response_error();
                 let status = match res {
                     Err(Fail::Status(s)) => s,
                     _ => 502,
                 };
                 let c = reply_close(close);
-                return reply(io, &errors::stream_page(status, c), fe, c).await;
+                return page(io, &site, status, fe, c, &mut tx).await;
             }
             Err(Fail::Client(Some(status))) => {
+                tx.client_error(status);
                 let _ = send(io, &errors::mux_page(status), ct).await;
                 return Next::Close;
             }
@@ -383,22 +519,42 @@ where
             }
             Ok(r) => break r,
             Err(status) => {
+                tx.response_error();
                 let c = reply_close(close);
-                return reply(io, &errors::stream_page(status, c), fe, c).await;
+                return page(io, &site, status, fe, c, &mut tx).await;
             }
         }
     };
     let (mut resp, srv_keep) = resp;
+    tx.response(&resp);
 
     let mut verdict = run_response(&route.resp_rules, &req, &mut resp, conn);
     if let Verdict::Continue = verdict {
         verdict = run_response(&fe.resp_rules, &req, &mut resp, conn);
     }
+    tx.response_verdict(&verdict);
     let c = reply_close(close);
-    if let Some(bytes) = local_answer(verdict, &conn.ctx(Some(&req), Some(&resp)), c) {
-        return reply(io, &bytes, fe, c).await;
+    if let Some(l) = local_answer(verdict, &conn.ctx(Some(&req), Some(&resp)), &site, c) {
+        return local(io, l, fe, &site, &mut tx).await;
     }
 
+    if be.policy.cookie.is_some() {
+        let srv = lease.server();
+        let direct = bound.direct && pd.server.as_ref().is_some_and(|s| Arc::ptr_eq(s, srv));
+        crate::upstream::persist::on_response(
+            &be.policy,
+            &pd,
+            &be.servers,
+            srv,
+            direct,
+            &req.method,
+            &req.headers,
+            resp.status,
+            &mut resp.headers,
+            now,
+        );
+    }
+    site.after_response(&req, &mut resp, conn);
     if resp.status == 101 {
         return upgrade(io, buf, lease.stream, &sbuf, &resp, fe, &route).await;
     }
@@ -439,6 +595,21 @@ where
         pool::release(lease);
     }
     if close { Next::Close } else { Next::KeepAlive }
+}
+
+/// The `retry-on` event an attempt's outcome is (`None`: not retryable).
+fn l7_failure(
+    res: &Result<(Response, bool), Fail>,
+    reused: bool,
+) -> Option<crate::upstream::retry::Failure> {
+    use crate::upstream::retry::Failure;
+    match res {
+        Ok((r, _)) => Some(Failure::Status(r.status)),
+        Err(Fail::Early(_)) if !reused => Some(Failure::EmptyResponse),
+        Err(Fail::Status(504)) => Some(Failure::ResponseTimeout),
+        Err(Fail::Status(502)) => Some(Failure::JunkResponse),
+        _ => None,
+    }
 }
 
 /// Why sending a request (and reading the first response head) failed.
@@ -539,34 +710,92 @@ fn server_keeps_alive(raw: &[u8], resp_minor: u8, req_minor: u8) -> bool {
     !close && (keep || (resp_minor >= 1 && req_minor >= 1))
 }
 
-/// The bytes of a locally generated answer (`return`, `deny`, `redirect`),
-/// or `None` when the rules let the exchange continue.
-fn local_answer(v: Verdict, ctx: &crate::session::fetch::Ctx<'_>, close: bool) -> Option<Vec<u8>> {
-    match v {
-        Verdict::Continue => None,
-        Verdict::Reply(r) => Some(r.render(ctx, close)),
-        Verdict::Redirect(r) => Some(r.render(ctx, close)),
+/// The local answer for a rule verdict (`return`, `deny`, `redirect`,
+/// `tarpit`, `reject`...), or `None` when the rules let the exchange go on.
+fn local_answer(
+    v: Verdict,
+    ctx: &crate::session::fetch::Ctx<'_>,
+    site: &Site<'_>,
+    close: bool,
+) -> Option<Local> {
+    super::rules::answer(v, ctx, site, close)
+}
+
+/// Carries out a local answer: send (after the tarpit delay), or close.
+async fn local<S: AsyncWrite + Unpin>(
+    io: &mut S,
+    l: Local,
+    fe: &Frontend,
+    site: &Site<'_>,
+    tx: &mut crate::metrics::Txn,
+) -> Next {
+    match l {
+        Local::Send(b, close) => reply(io, &b, fe, close, tx).await,
+        Local::Tarpit(b, close) => {
+            match site.tarpit().or(fe.client_timeout) {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending::<()>().await,
+            }
+            reply(io, &b, fe, close, tx).await
+        }
+        Local::Drop => Next::Close,
     }
 }
 
+/// Sends the proxy's page for a status the engine generates (errorfile
+/// or HAProxy's default page).
+async fn page<S: AsyncWrite + Unpin>(
+    io: &mut S,
+    site: &Site<'_>,
+    status: u16,
+    fe: &Frontend,
+    close: bool,
+    tx: &mut crate::metrics::Txn,
+) -> Next {
+    let (b, close) = site.page(status, &Default::default(), close);
+    reply(io, &b, fe, close, tx).await
+}
+
 /// The stats page's answer when `req` targets this proxy's `stats uri`
-/// (checked after the proxy's `http-request` rules, like HAProxy).
-fn stats_answer(
+/// (checked after the proxy's `http-request` rules, like HAProxy). A
+/// POSTed admin form (up to one buffer) is read first.
+async fn stats_answer<S: AsyncRead + Unpin>(
+    io: &mut S,
+    buf: &mut Vec<u8>,
+    fe: &Frontend,
     conf: Option<&crate::stats::page::Conf>,
     req: &Request,
+    conn: &Conn,
     close: bool,
 ) -> Option<Vec<u8>> {
     let conf = conf?;
+    crate::stats::page::rest_of(conf, &req.uri)?;
+    let mut body = None;
+    if let (true, Framing::Length(n)) = (req.method == "POST", req.framing) {
+        let n = n as usize;
+        while n <= MAX_HEAD && buf.len() < n {
+            match fill(buf, io, fe.client_timeout).await {
+                Ok(got) if got > 0 => {}
+                _ => break,
+            }
+        }
+        if n <= buf.len() {
+            body = Some(buf.drain(..n).collect::<Vec<u8>>());
+        }
+    }
     let authorization = req
         .headers
         .iter()
         .find(|h| h.name == "authorization")
         .map(|h| h.value.as_slice());
+    let ctx = conn.ctx(Some(req), None);
     let r = crate::stats::page::Req {
         method: &req.method,
         uri: &req.uri,
         authorization,
         close,
+        body: body.as_deref(),
+        ctx: Some(&ctx),
     };
     crate::stats::page::answer(conf, &r)
 }

@@ -1,6 +1,7 @@
-//! The HTML stats page: HAProxy's layout reduced to its essentials (page
-//! header, process information, one table per proxy with a row per
-//! frontend, server and backend, HAProxy's colour classes).
+//! The HTML stats page in HAProxy 2.6's layout: page header, process
+//! information with the legend, display options and resources, the admin
+//! action result, one table per proxy (HAProxy's 29 columns, colour
+//! classes, `stats show-legends` tips) with the admin form when allowed.
 //!
 //! Owns: the markup only. Every number comes from the `show stat` rows
 //! ([`super::super::csv`]), so the page never disagrees with the CSV.
@@ -9,47 +10,11 @@
 use super::super::Stats;
 use super::super::csv::{Filter, col_index, show_stat};
 use super::super::info::fields;
-use super::Conf;
+use super::{Conf, Opts, in_scope};
 use std::fmt::Write;
 
-/// HAProxy's style sheet, trimmed to the classes this page uses.
-const STYLE: &str = "body { font-family: arial, helvetica, sans-serif; font-size: 12px; font-weight: normal; color: black; background: white;}
-th,td { font-size: 10px;}
-h1 { font-size: x-large; margin-bottom: 0.5em;}
-h2 { font-family: helvetica, arial; font-size: x-large; font-weight: bold; font-style: italic; color: #6020a0; margin-top: 0em; margin-bottom: 0em;}
-h3 { font-family: helvetica, arial; font-size: 16px; font-weight: bold; color: #b00040; background: #e8e8d0; margin-top: 0em; margin-bottom: 0em;}
-.hr {margin-top: 0.25em; border-color: black; border-bottom-style: solid;}
-.titre	{background: #20D0D0;color: #000000; font-weight: bold; text-align: center;}
-.frontend	{background: #e8e8d0;}
-.backend	{background: #e8e8d0;}
-.active_down		{background: #ff9090;}
-.active_going_up		{background: #ffd020;}
-.active_going_down	{background: #ffffa0;}
-.active_up		{background: #c0ffc0;}
-.active_draining		{background: #20a0FF;}
-.active_no_check		{background: #e0e0e0;}
-.backup_down		{background: #ff9090;}
-.backup_going_up		{background: #ff80ff;}
-.backup_going_down	{background: #c060ff;}
-.backup_up		{background: #b0d0ff;}
-.backup_draining		{background: #cc9900;}
-.backup_no_check		{background: #e0e0e0;}
-.maintain	{background: #c07820;}
-a.px:link {color: #ffff40; text-decoration: none;}a.px:visited {color: #ffff40; text-decoration: none;}
-table.tbl { border-collapse: collapse; border-style: none;}
-table.tbl td { text-align: right; border-width: 1px 1px 1px 1px; border-style: solid solid solid solid; padding: 2px 3px; border-color: gray; white-space: nowrap;}
-table.tbl td.ac { text-align: center;}
-table.tbl th { border-width: 1px; border-style: solid solid solid solid; border-color: gray;}
-table.tbl th.pxname { background: #b00040; color: #ffff40; font-weight: bold; border-style: solid solid none solid; padding: 2px 3px; white-space: nowrap;}
-table.tbl th.empty { border-style: none; empty-cells: hide; background: white;}
-table.tbl th.desc { background: white; border-style: solid solid none solid; text-align: left; padding: 2px 3px;}
-";
-
-/// The CSV columns shown per row, in order (then `bck`).
-const COLS: [&str; 15] = [
-    "qcur", "qmax", "qlimit", "scur", "smax", "slim", "stot", "bin", "bout", "dreq", "ereq",
-    "econ", "status", "weight", "act",
-];
+/// HAProxy 2.6.12's style sheet (as its page prints it).
+const STYLE: &str = include_str!("style.css");
 
 /// Escapes text for HTML.
 fn esc(s: &str) -> String {
@@ -128,49 +93,356 @@ fn cell<'a>(cells: &'a [String], col: &str) -> &'a str {
         .map_or("", String::as_str)
 }
 
-fn table_head(o: &mut String, px: &str) {
+/// A number with HAProxy's thousands grouping (`<span class="rls">1</span>000`).
+pub fn u2h(v: &str) -> String {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) || v.len() <= 3 {
+        return esc(v);
+    }
+    let head = v.len() % 3;
+    let mut o = String::new();
+    let mut groups: Vec<&str> = Vec::new();
+    if head > 0 {
+        groups.push(&v[..head]);
+    }
+    let mut i = head;
+    while i < v.len() {
+        groups.push(&v[i..i + 3]);
+        i += 3;
+    }
+    let last = groups.len() - 1;
+    for (k, g) in groups.iter().enumerate() {
+        if k == last {
+            o.push_str(g);
+        } else {
+            let _ = write!(o, "<span class=\"rls\">{g}</span>");
+        }
+    }
+    o
+}
+
+/// HAProxy's `human_time` for a number of seconds (`9s`, `1m5s`, `2h3m`, `1d2h`).
+pub fn human_time(v: &str) -> String {
+    let Ok(t) = v.parse::<u64>() else {
+        return esc(v);
+    };
+    match t {
+        0..60 => format!("{t}s"),
+        60..3600 => format!("{}m{}s", t / 60, t % 60),
+        3600..86400 => format!("{}h{}m", t / 3600, (t / 60) % 60),
+        _ => format!("{}d{}h", t / 86400, (t / 3600) % 24),
+    }
+}
+
+fn dash(v: &str) -> String {
+    if v.is_empty() { "-".into() } else { u2h(v) }
+}
+
+fn last_sess(v: &str) -> String {
+    if v.is_empty() || v.starts_with('-') {
+        "?".into()
+    } else {
+        human_time(v)
+    }
+}
+
+/// The name cell, with the `show-legends` tip when asked.
+fn name_cell(o: &mut String, px: &str, anchor: &str, label: &str, tip: Option<String>) {
+    let (px, anchor, label) = (esc(px), esc(anchor), esc(label));
+    let link =
+        format!("<a name=\"{px}/{anchor}\"></a><a class=lfsb href=\"#{px}/{anchor}\">{label}</a>");
+    match tip {
+        Some(t) => {
+            let _ = write!(
+                o,
+                "<td class=ac><u>{link}<div class=tips>{t}</div></u></td>"
+            );
+        }
+        None => {
+            let _ = write!(o, "<td class=ac>{link}</td>");
+        }
+    }
+}
+
+fn table_head(o: &mut String, px: &str, admin_form: bool) {
     let n = esc(px);
+    if admin_form {
+        o.push_str("<form method=\"post\">");
+    }
     let _ = write!(
         o,
-        "<table class=\"tbl\" width=\"100%\">\n<tr class=\"titre\"><th class=\"pxname\" width=\"10%\"><a name=\"{n}\"></a><a class=px href=\"#{n}\">{n}</a></th><th class=\"empty\" width=\"90%\"></th></tr>\n</table>\n<table class=\"tbl\" width=\"100%\">\n<tr class=\"titre\"><th rowspan=2></th><th colspan=3>Queue</th><th colspan=4>Sessions</th><th colspan=2>Bytes</th><th colspan=1>Denied</th><th colspan=2>Errors</th><th colspan=4>Server</th></tr>\n<tr class=\"titre\"><th>Cur</th><th>Max</th><th>Limit</th><th>Cur</th><th>Max</th><th>Limit</th><th>Total</th><th>In</th><th>Out</th><th>Req</th><th>Req</th><th>Conn</th><th>Status</th><th>Wght</th><th>Act</th><th>Bck</th></tr>\n"
+        "<table class=\"tbl\" width=\"100%\">\n<tr class=\"titre\"><th class=\"pxname\" width=\"10%\"><a name=\"{n}\"></a><a class=px href=\"#{n}\">{n}</a></th><th class=\"empty\" width=\"90%\"></th></tr>\n</table>\n<table class=\"tbl\" width=\"100%\">\n<tr class=\"titre\">"
+    );
+    if admin_form {
+        let _ = write!(
+            o,
+            "<th rowspan=2 width=1><input type=\"checkbox\" onclick=\"for(c in document.getElementsByClassName('{n}-checkbox')) document.getElementsByClassName('{n}-checkbox').item(c).checked = this.checked\"></th>"
+        );
+    } else {
+        o.push_str("<th rowspan=2></th>");
+    }
+    o.push_str("<th rowspan=2></th><th colspan=3>Queue</th><th colspan=3>Session rate</th><th colspan=6>Sessions</th><th colspan=2>Bytes</th><th colspan=2>Denied</th><th colspan=3>Errors</th><th colspan=2>Warnings</th><th colspan=9>Server</th></tr>\n<tr class=\"titre\"><th>Cur</th><th>Max</th><th>Limit</th><th>Cur</th><th>Max</th><th>Limit</th><th>Cur</th><th>Max</th><th>Limit</th><th>Total</th><th>LbTot</th><th>Last</th><th>In</th><th>Out</th><th>Req</th><th>Resp</th><th>Req</th><th>Conn</th><th>Resp</th><th>Retr</th><th>Redis</th><th>Status</th><th>LastChk</th><th>Wght</th><th>Act</th><th>Bck</th><th>Chk</th><th>Dwn</th><th>Dwntme</th><th>Thrtle</th>\n</tr>");
+}
+
+/// `<td>v</td>` for each value (numbers grouped).
+fn tds(o: &mut String, vals: &[&str]) {
+    for v in vals {
+        let _ = write!(o, "<td>{}</td>", u2h(v));
+    }
+}
+
+fn frontend_row(o: &mut String, c: &[String]) {
+    let px = cell(c, "pxname");
+    o.push_str("<tr class=\"frontend\"><td></td>");
+    name_cell(o, px, "Frontend", "Frontend", None);
+    o.push_str("<td colspan=3></td>");
+    tds(o, &[cell(c, "rate"), cell(c, "rate_max")]);
+    let _ = write!(o, "<td>{}</td>", dash(cell(c, "rate_lim")));
+    tds(
+        o,
+        &[
+            cell(c, "scur"),
+            cell(c, "smax"),
+            cell(c, "slim"),
+            cell(c, "stot"),
+        ],
+    );
+    o.push_str("<td></td><td></td>");
+    tds(
+        o,
+        &[
+            cell(c, "bin"),
+            cell(c, "bout"),
+            cell(c, "dreq"),
+            cell(c, "dresp"),
+            cell(c, "ereq"),
+        ],
+    );
+    let _ = write!(
+        o,
+        "<td></td><td></td><td></td><td></td><td class=ac>{}</td><td class=ac colspan=8></td></tr>",
+        esc(cell(c, "status"))
     );
 }
 
-fn row(o: &mut String, cells: &[String]) {
-    let sv = cell(cells, "svname");
-    let status = cell(cells, "status");
-    let class = match sv {
-        "FRONTEND" => "frontend",
-        "BACKEND" => "backend",
-        _ => server_class(status, cell(cells, "bck") == "1"),
+/// The `Status` cell of a server or backend: time since the last change
+/// and the state (HAProxy's arrows for transitions).
+fn status_cell(c: &[String]) -> String {
+    let status = cell(c, "status");
+    let status = if status.starts_with("UP ") {
+        format!("{} &darr;", esc(status))
+    } else if status.starts_with("DOWN ") {
+        format!("{} &uarr;", esc(status))
+    } else {
+        esc(status)
     };
-    let name = match sv {
-        "FRONTEND" => "Frontend".to_string(),
-        "BACKEND" => "Backend".to_string(),
-        s => esc(s),
-    };
-    let _ = write!(o, "<tr class=\"{class}\"><td class=ac>{name}</td>");
-    for c in COLS {
-        let v = esc(cell(cells, c));
-        if c == "status" {
-            let _ = write!(o, "<td class=ac>{v}</td>");
-        } else {
-            let _ = write!(o, "<td>{v}</td>");
-        }
-    }
-    let bck = esc(cell(cells, "bck"));
-    let _ = writeln!(o, "<td>{bck}</td></tr>");
+    format!("{} {status}", human_time(cell(c, "lastchg")))
 }
 
-/// The whole HTML document.
-pub fn page(conf: &Conf, st: &Stats, filter: Filter<'_>, norefresh: bool) -> String {
+fn server_row(o: &mut String, c: &[String], admin_form: bool, legends: bool) {
+    let px = cell(c, "pxname");
+    let sv = cell(c, "svname");
+    let status = cell(c, "status");
+    let backup = cell(c, "bck") == "1";
+    let _ = write!(o, "<tr class=\"{}\">", server_class(status, backup));
+    if admin_form {
+        let _ = write!(
+            o,
+            "<td><input class='{}-checkbox' type=\"checkbox\" name=\"s\" value=\"{}\"></td>",
+            esc(px),
+            esc(sv)
+        );
+    } else {
+        o.push_str("<td></td>");
+    }
+    let tip = legends.then(|| {
+        let addr = cell(c, "addr");
+        let fam = if addr.starts_with('[') {
+            "IPv6"
+        } else {
+            "IPv4"
+        };
+        let mut t = format!("{fam}: {}, id: {}", esc(addr), esc(cell(c, "sid")));
+        if !cell(c, "cookie").is_empty() {
+            let _ = write!(t, ", cookie: '{}'", esc(cell(c, "cookie")));
+        }
+        t
+    });
+    name_cell(o, px, sv, sv, tip);
+    tds(o, &[cell(c, "qcur"), cell(c, "qmax")]);
+    let _ = write!(o, "<td>{}</td>", dash(cell(c, "qlimit")));
+    tds(o, &[cell(c, "rate"), cell(c, "rate_max")]);
+    o.push_str("<td></td>");
+    tds(o, &[cell(c, "scur"), cell(c, "smax")]);
+    let _ = write!(o, "<td>{}</td>", dash(cell(c, "slim")));
+    tds(o, &[cell(c, "stot"), cell(c, "lbtot")]);
+    let _ = write!(o, "<td>{}</td>", last_sess(cell(c, "lastsess")));
+    tds(o, &[cell(c, "bin"), cell(c, "bout")]);
+    o.push_str("<td></td>");
+    tds(o, &[cell(c, "dresp")]);
+    o.push_str("<td></td>");
+    tds(
+        o,
+        &[
+            cell(c, "econ"),
+            cell(c, "eresp"),
+            cell(c, "wretr"),
+            cell(c, "wredis"),
+        ],
+    );
+    let _ = write!(o, "<td class=ac>{}</td>", status_cell(c));
+    let chk = cell(c, "check_status");
+    if chk.is_empty() {
+        o.push_str("<td></td>");
+    } else {
+        let code = cell(c, "check_code");
+        let code = if code.is_empty() {
+            String::new()
+        } else {
+            format!("/{}", esc(code))
+        };
+        let desc = cell(c, "check_desc");
+        let _ = write!(
+            o,
+            "<td class=ac><u> {}{code} in {}ms<div class=tips>{}</div></u></td>",
+            esc(chk),
+            esc(cell(c, "check_duration")),
+            esc(desc)
+        );
+    }
+    let _ = write!(
+        o,
+        "<td class=ac>{}/{}</td><td class=ac>{}</td><td class=ac>{}</td>",
+        esc(cell(c, "weight")),
+        esc(cell(c, "uweight")),
+        if backup { "-" } else { "Y" },
+        if backup { "Y" } else { "-" },
+    );
+    let tracked = cell(c, "tracked");
+    if !tracked.is_empty() {
+        let t = esc(tracked);
+        let _ = write!(
+            o,
+            "<td class=ac colspan=3><a class=lfsb href=\"#{t}\">via {t}</a></td>"
+        );
+    } else if chk.is_empty() {
+        o.push_str("<td class=ac colspan=3>-</td>");
+    } else {
+        let _ = write!(
+            o,
+            "<td><u>{}<div class=tips>Failed Health Checks</div></u></td><td>{}</td><td>{}</td>",
+            u2h(cell(c, "chkfail")),
+            u2h(cell(c, "chkdown")),
+            human_time(cell(c, "downtime"))
+        );
+    }
+    let _ = write!(o, "<td class=ac>{}</td></tr>\n", dash(cell(c, "throttle")));
+}
+
+fn backend_row(o: &mut String, c: &[String], legends: bool) {
+    let px = cell(c, "pxname");
+    o.push_str("<tr class=\"backend\"><td></td>");
+    let tip = legends.then(|| format!("balancing: {}", esc(cell(c, "algo"))));
+    name_cell(o, px, "Backend", "Backend", tip);
+    tds(o, &[cell(c, "qcur"), cell(c, "qmax")]);
+    o.push_str("<td></td>");
+    tds(o, &[cell(c, "rate"), cell(c, "rate_max")]);
+    o.push_str("<td></td>");
+    tds(
+        o,
+        &[
+            cell(c, "scur"),
+            cell(c, "smax"),
+            cell(c, "slim"),
+            cell(c, "stot"),
+            cell(c, "lbtot"),
+        ],
+    );
+    let _ = write!(o, "<td>{}</td>", last_sess(cell(c, "lastsess")));
+    tds(
+        o,
+        &[
+            cell(c, "bin"),
+            cell(c, "bout"),
+            cell(c, "dreq"),
+            cell(c, "dresp"),
+        ],
+    );
+    o.push_str("<td></td>");
+    tds(
+        o,
+        &[
+            cell(c, "econ"),
+            cell(c, "eresp"),
+            cell(c, "wretr"),
+            cell(c, "wredis"),
+        ],
+    );
+    let _ = write!(
+        o,
+        "<td class=ac>{}</td><td class=ac>&nbsp;</td><td class=ac>{}/{}</td><td class=ac>{}</td><td class=ac>{}</td><td class=ac>&nbsp;</td><td>{}</td><td>{}</td><td></td></tr>",
+        status_cell(c),
+        esc(cell(c, "weight")),
+        esc(cell(c, "uweight")),
+        esc(cell(c, "act")),
+        esc(cell(c, "bck")),
+        u2h(cell(c, "chkdown")),
+        human_time(cell(c, "downtime")),
+    );
+}
+
+/// HAProxy's admin action list under a backend's servers.
+const ACTIONS: &str = "Choose the action to perform on the checked servers : <select name=action><option value=\"\"></option><option value=\"ready\">Set state to READY</option><option value=\"drain\">Set state to DRAIN</option><option value=\"maint\">Set state to MAINT</option><option value=\"dhlth\">Health: disable checks</option><option value=\"ehlth\">Health: enable checks</option><option value=\"hrunn\">Health: force UP</option><option value=\"hnolb\">Health: force NOLB</option><option value=\"hdown\">Health: force DOWN</option><option value=\"dagent\">Agent: disable checks</option><option value=\"eagent\">Agent: enable checks</option><option value=\"arunn\">Agent: force UP</option><option value=\"adown\">Agent: force DOWN</option><option value=\"shutdown\">Kill Sessions</option></select>";
+
+/// The legend of the row colours (HAProxy's text).
+const LEGEND: &str = "<table class=\"lgd\"><tr>\n<td class=\"active_up\">&nbsp;</td><td class=\"noborder\">active UP </td><td class=\"backup_up\">&nbsp;</td><td class=\"noborder\">backup UP </td></tr><tr>\n<td class=\"active_going_down\"></td><td class=\"noborder\">active UP, going down </td><td class=\"backup_going_down\"></td><td class=\"noborder\">backup UP, going down </td></tr><tr>\n<td class=\"active_going_up\"></td><td class=\"noborder\">active DOWN, going up </td><td class=\"backup_going_up\"></td><td class=\"noborder\">backup DOWN, going up </td></tr><tr>\n<td class=\"active_down\"></td><td class=\"noborder\">active or backup DOWN &nbsp;</td><td class=\"active_no_check\"></td><td class=\"noborder\">not checked </td></tr><tr>\n<td class=\"maintain\"></td><td class=\"noborder\" colspan=\"3\">active or backup DOWN for maintenance (MAINT) &nbsp;</td></tr><tr>\n<td class=\"active_draining\"></td><td class=\"noborder\" colspan=\"3\">active or backup SOFT STOPPED for maintenance &nbsp;</td></tr></table>\nNote: \"NOLB\"/\"DRAIN\" = UP with load-balancing disabled.";
+
+/// The "Display option" links, as HAProxy words them.
+fn options(o: &mut String, conf: &Conf, opts: &Opts) {
+    let u = esc(&conf.uri);
+    let refresh = conf.refresh.is_some();
+    let nr = if refresh && opts.norefresh {
+        ";norefresh"
+    } else {
+        ""
+    };
+    let up = if opts.up { ";up" } else { "" };
+    let scope = esc(opts.scope.as_deref().unwrap_or(""));
+    let _ = write!(
+        o,
+        "<td align=\"left\" valign=\"top\" nowrap width=\"1%\"><b>Display option:</b><ul style=\"margin-top: 0.25em;\"><li><form method=\"GET\">Scope : <input value=\"{scope}\" name=\"scope\" size=\"8\" maxlength=\"20\" tabindex=\"1\"/></form>\n"
+    );
+    if opts.up {
+        let _ = writeln!(o, "<li><a href=\"{u}{nr}\">Show all servers</a><br>");
+    } else {
+        let _ = writeln!(o, "<li><a href=\"{u};up{nr}\">Hide 'DOWN' servers</a><br>");
+    }
+    if refresh {
+        if opts.norefresh {
+            let _ = writeln!(o, "<li><a href=\"{u}{up}\">Enable refresh</a><br>");
+        } else {
+            let _ = writeln!(
+                o,
+                "<li><a href=\"{u}{up};norefresh\">Disable refresh</a><br>"
+            );
+        }
+    }
+    let _ = writeln!(o, "<li><a href=\"{u}{up}{nr}\">Refresh now</a><br>");
+    let csv_nr = if refresh { ";norefresh" } else { "" };
+    let _ = write!(
+        o,
+        "<li><a href=\"{u};csv{csv_nr}\">CSV export</a><br>\n<li><a href=\"{u};json{csv_nr}\">JSON export</a> (<a href=\"{u};json-schema\">schema</a>)<br>\n</ul></td>"
+    );
+}
+
+/// The whole HTML document. `admin`: `stats admin` holds for this request.
+pub fn page(conf: &Conf, st: &Stats, filter: Filter<'_>, opts: &Opts, admin: bool) -> String {
     let info = fields(st);
     let get = |k: &str| {
         info.iter()
             .find(|(n, _)| *n == k)
             .map_or(String::new(), |(_, v)| v.clone())
     };
-    let mut o = String::with_capacity(8192);
+    let mut o = String::with_capacity(32768);
     o.push_str("<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\"\n\"http://www.w3.org/TR/html4/loose.dtd\">\n<html><head><title>Statistics Report for HAProxy");
     if let Some(n) = &conf.node {
         let _ = write!(o, " on {}", esc(n));
@@ -192,40 +464,73 @@ pub fn page(conf: &Conf, st: &Stats, filter: Filter<'_>, norefresh: bool) -> Str
     }
     let _ = write!(
         o,
-        "<hr width=\"100%\" class=\"hr\">\n<h3>&gt; General process information</h3>\n<p><b>pid = </b> {} (process #1, nbproc = 1, nbthread = {})<br>\n<b>uptime = </b> {}<br>\n<b>maxconn = </b> {}<br>\ncurrent conns = {}<br>\n</p>\n",
+        "<hr width=\"100%\" class=\"hr\">\n<h3>&gt; General process information</h3>\n<table border=0><tr><td align=\"left\" nowrap width=\"1%\">\n<p><b>pid = </b> {} (process #1, nbproc = 1, nbthread = {})<br>\n<b>uptime = </b> {}<br>\n<b>system limits:</b> memmax = unlimited; ulimit-n = {}<br>\n<b>maxsock = </b> {}; <b>maxconn = </b> {}; <b>maxpipes = </b> {}<br>\ncurrent conns = {}; current pipes = {}/{}; conn rate = {}/sec; bit rate = 0.000 kbps<br>\nRunning tasks: {}/{}; idle = {} %<br>\n</td><td align=\"center\" nowrap>\n{LEGEND}</td>",
         get("Pid"),
         get("Nbthread"),
         esc(&get("Uptime")),
+        get("Ulimit-n"),
+        get("Maxsock"),
         get("Maxconn"),
+        get("Maxpipes"),
         get("CurrConns"),
+        get("PipesUsed"),
+        get("PipesFree"),
+        get("ConnRate"),
+        get("Run_queue"),
+        get("Tasks"),
+        get("Idle_pct"),
     );
-    let u = esc(&conf.uri);
-    let _ = write!(
-        o,
-        "<ul><li><a href=\"{u};up\">Hide 'DOWN' servers</a>\n<li><a href=\"{u}{}\">{}</a>\n<li><a href=\"{u};csv;norefresh\">CSV export</a>\n</ul>\n",
-        if norefresh { "" } else { ";norefresh" },
-        if norefresh {
-            "Refresh now"
-        } else {
-            "Disable refresh"
-        },
-    );
+    options(&mut o, conf, opts);
+    o.push_str("<td align=\"left\" valign=\"top\" nowrap width=\"1%\"><b>External resources:</b><ul style=\"margin-top: 0.25em;\">\n<li><a href=\"http://www.haproxy.org/\">Primary site</a><br>\n<li><a href=\"http://www.haproxy.org/#down\">Updates (v2.6)</a><br>\n<li><a href=\"http://www.haproxy.org/#docs\">Online manual</a><br>\n</ul></td></tr></table>\n");
+    if let Some(code) = &opts.st {
+        let (class, msg) = super::admin::message(code);
+        let _ = writeln!(
+            o,
+            "<p><div class={class}><a class=lfsb href=\"{}{}\" title=\"Remove this message\">[X]</a> {msg}</div>",
+            esc(&conf.uri),
+            esc(&opts.suffix(conf.refresh.is_some() && opts.norefresh))
+        );
+    }
     let csv = show_stat(st, filter);
-    let mut current: Option<String> = None;
-    for line in csv.lines().skip(1) {
+    // Rows grouped per proxy, in order.
+    let mut groups: Vec<(String, Vec<Vec<String>>)> = Vec::new();
+    for line in csv.lines().skip(1).filter(|l| !l.is_empty()) {
         let cells = split_csv(line);
         let px = cell(&cells, "pxname").to_string();
-        if current.as_deref() != Some(px.as_str()) {
-            if current.is_some() {
-                o.push_str("</table><p>\n");
-            }
-            table_head(&mut o, &px);
-            current = Some(px);
+        if !in_scope(conf, opts, &px) {
+            continue;
         }
-        row(&mut o, &cells);
+        match groups.last_mut() {
+            Some((p, rows)) if *p == px => rows.push(cells),
+            _ => groups.push((px, vec![cells])),
+        }
     }
-    if current.is_some() {
-        o.push_str("</table><p>\n");
+    for (px, rows) in &groups {
+        let has_servers = rows
+            .iter()
+            .any(|c| !matches!(cell(c, "svname"), "FRONTEND" | "BACKEND"));
+        let form = admin && has_servers;
+        table_head(&mut o, px, form);
+        let mut iid = String::new();
+        for c in rows {
+            match cell(c, "svname") {
+                "FRONTEND" => frontend_row(&mut o, c),
+                "BACKEND" => {
+                    iid = cell(c, "iid").to_string();
+                    backend_row(&mut o, c, conf.legends);
+                }
+                _ => server_row(&mut o, c, form, conf.legends),
+            }
+        }
+        o.push_str("</table>");
+        if form {
+            let _ = write!(
+                o,
+                "{ACTIONS}<input type=\"hidden\" name=\"b\" value=\"#{}\">&nbsp;<input type=\"submit\" value=\"Apply\"></form>",
+                esc(&iid)
+            );
+        }
+        o.push_str("<p>\n");
     }
     o.push_str("</body></html>\n");
     o

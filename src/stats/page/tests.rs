@@ -21,7 +21,7 @@ fn conf(lines: &[&str]) -> Option<Conf> {
 
 #[test]
 fn enable_and_implied_enable() {
-    assert_eq!(conf(&[]), None);
+    assert!(conf(&[]).is_none());
     let c = conf(&["enable"]);
     assert_eq!(c.as_ref().map(|c| c.uri.as_str()), Some("/haproxy?stats"));
     assert_eq!(c.map(|c| c.realm), Some("HAProxy Statistics".into()));
@@ -43,6 +43,8 @@ fn req<'a>(uri: &'a str, auth: Option<&'a [u8]>) -> Req<'a> {
         uri,
         authorization: auth,
         close: false,
+        body: None,
+        ctx: None,
     }
 }
 
@@ -100,23 +102,73 @@ fn render_headers_like_haproxy() {
         uri: "/haproxy?stats",
         authorization: None,
         close: false,
+        body: None,
+        ctx: None,
     };
     assert_eq!(
-        text(render(&c, &st, "", &head)),
+        text(render(&c, &st, &Opts::parse(""), false, &head)),
         "HTTP/1.1 200 OK\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nrefresh: 5\r\n\r\n"
     );
     let get = Req {
         method: "GET",
         ..head
     };
-    let page = text(render(&c, &st, "", &get));
+    let page = text(render(&c, &st, &Opts::parse(""), false, &get));
     assert!(page.contains("<title>Statistics Report for HAProxy on mynode</title>"));
     assert!(page.contains("style=\"text-decoration: none;\">HAProxy</a></h1>"));
     assert!(page.contains(" on mynode</h2>"));
     assert!(page.ends_with("</body></html>\n\r\n0\r\n\r\n"));
-    let csv = text(render(&c, &st, ";csv;norefresh", &get));
+    let csv = text(render(&c, &st, &Opts::parse(";csv;norefresh"), false, &get));
     assert!(csv.starts_with(
         "HTTP/1.1 200 OK\r\ncache-control: no-cache\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n"
     ));
     assert!(csv.contains("\r\n# pxname,svname,"));
+}
+
+/// `;` options and the scope box, as HAProxy reads them.
+#[test]
+fn options_and_scope() {
+    let o = Opts::parse(";up;norefresh;st=DONE");
+    assert!(o.up && o.norefresh && !o.csv);
+    assert_eq!(o.st.as_deref(), Some("DONE"));
+    let o = Opts::parse(";json-schema");
+    assert!(o.json_schema && !o.json);
+    let o = Opts::parse("?scope=WE");
+    assert_eq!(o.scope.as_deref(), Some("WE"));
+    let mut c = conf(&["scope web", "scope ."]).expect("scope enables");
+    assert_eq!(c.scope, vec!["web".to_string(), "stats".to_string()]);
+    assert!(in_scope(&c, &Opts::default(), "web"));
+    assert!(!in_scope(&c, &Opts::default(), "other"));
+    assert!(in_scope(&c, &o, "web"));
+    assert!(!in_scope(&c, &o, "stats"));
+    c.scope.clear();
+    assert!(in_scope(&c, &o, "myweb"));
+}
+
+/// The admin form and the result box, compared with HAProxy 2.6.12's page.
+#[test]
+fn admin_form_and_message_like_haproxy() {
+    let st = Stats::build(&Config::default(), &[], None, &[]);
+    let c = conf(&["admin if TRUE", "show-legends"]).expect("enabled");
+    assert!(c.legends && c.access.admin(None));
+    let o = Opts::parse(";st=DONE");
+    let page = html::page(&c, &st, Filter::default(), &o, true);
+    assert!(page.contains("<p><div class=active_up><a class=lfsb href=\"/haproxy?stats\" title=\"Remove this message\">[X]</a> Action processed successfully.</div>"));
+    assert!(page.contains("<table class=\"lgd\"><tr>"));
+    assert!(page.contains("<li><a href=\"/haproxy?stats;up\">Hide 'DOWN' servers</a><br>"));
+    assert!(page.contains("<li><a href=\"/haproxy?stats;csv\">CSV export</a><br>"));
+}
+
+#[test]
+fn thousands_and_times_like_haproxy() {
+    assert_eq!(html::u2h("1000"), "<span class=\"rls\">1</span>000");
+    assert_eq!(html::u2h("500"), "500");
+    assert_eq!(
+        html::u2h("1234567"),
+        "<span class=\"rls\">1</span><span class=\"rls\">234</span>567"
+    );
+    assert_eq!(html::human_time("9"), "9s");
+    assert_eq!(html::human_time("65"), "1m5s");
+    assert_eq!(html::human_time("7380"), "2h3m");
+    assert_eq!(html::human_time("93600"), "1d2h");
 }

@@ -177,15 +177,10 @@ pub fn parse_balance(words: &[String]) -> Result<Kind, String> {
             }
             Kind::Uri(o)
         }
-        "url_param" => {
-            if rest.iter().skip(1).any(|w| w == "check_post") {
-                return Err("balance url_param check_post".into());
-            }
-            match rest.first() {
-                Some(n) => Kind::UrlParam(n.clone()),
-                None => return Err("balance url_param".into()),
-            }
-        }
+        "url_param" => match rest.first() {
+            Some(n) => Kind::UrlParam(n.clone()),
+            None => return Err("balance url_param".into()),
+        },
         "hdr" => {
             let name = first
                 .strip_prefix("hdr(")

@@ -215,9 +215,10 @@ fn balance_parsing_and_refusals() {
         unsupported_balance(&w("rdp-cookie")).as_deref(),
         Some("balance rdp-cookie")
     );
+    assert_eq!(unsupported_balance(&w("url_param id check_post")), None);
     assert_eq!(
-        unsupported_balance(&w("url_param id check_post")).as_deref(),
-        Some("balance url_param check_post")
+        algo::parse_balance(&w("url_param id check_post 64")),
+        Ok(Kind::UrlParam("id".into()))
     );
     assert_eq!(
         unsupported_balance(&w("hash path,lower")).as_deref(),

@@ -34,6 +34,8 @@ fn backend(kind: Kind, maxconn: &[u32], maxqueue: Option<u32>, timeout_ms: u64) 
         reuse_first: false,
         queue: be_queue,
         queue_timeout: Some(Duration::from_millis(timeout_ms)),
+        counters: Default::default(),
+        policy: Default::default(),
     }
 }
 
@@ -151,5 +153,58 @@ fn abandoned_waiter_leaves_the_queue_and_the_slot_moves_on() {
         drop(g);
         assert!(next.await.expect("join"));
         assert_eq!(be.servers[0].conns(), 0);
+    });
+}
+
+#[test]
+fn waiters_on_a_server_that_goes_down_are_redispatched() {
+    rt().block_on(async {
+        let mut b = backend(Kind::Source, &[1, 1], None, 3000);
+        b.policy.redispatch = Some(-1);
+        let be = Arc::new(b);
+        let g = slot(&be, SRC).await.expect("first");
+        let own = g.server().clone();
+        let be2 = be.clone();
+        let h = tokio::spawn(async move { slot(&be2, SRC).await.map(|g| g.server().name.clone()) });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(own.queue.len(), 1);
+        // Its server goes down: the waiter goes back to the balancer and
+        // gets the other server without waiting for the slot.
+        own.set_up(false);
+        let got = tokio::time::timeout(Duration::from_secs(1), h)
+            .await
+            .expect("redispatched in time")
+            .expect("join");
+        assert_ne!(got.as_deref().ok(), Some(own.name.as_str()));
+        assert!(got.is_ok());
+        drop(g);
+    });
+}
+
+#[test]
+fn without_redispatch_waiters_stay_on_their_server() {
+    rt().block_on(async {
+        let be = Arc::new(backend(Kind::Source, &[1, 1], None, 200));
+        let g = slot(&be, SRC).await.expect("first");
+        g.server().set_up(false);
+        let r = slot_on_or_redispatch(&be, g.server().clone(), SRC, false).await;
+        assert_eq!(r.err(), Some(ConnectError::QueueTimeout));
+    });
+}
+
+#[test]
+fn a_server_freed_by_a_limit_change_serves_the_backend_queue() {
+    rt().block_on(async {
+        let be = Arc::new(backend(Kind::RoundRobin, &[1], None, 3000));
+        let _g = slot(&be, SRC).await.expect("first");
+        let be2 = be.clone();
+        let h = tokio::spawn(async move { slot(&be2, SRC).await.is_ok() });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(be.queue.len(), 1);
+        // A new slot appears without any release (runtime `set maxconn`):
+        // the periodic re-check hands it over.
+        be.servers[0].set_maxconn(2);
+        let ok = tokio::time::timeout(Duration::from_secs(1), h).await;
+        assert!(matches!(ok, Ok(Ok(true))));
     });
 }
