@@ -162,13 +162,25 @@ async fn line<R: AsyncRead + Unpin>(
     r: &mut R,
     t: Timeouts,
 ) -> Result<usize, BodyError> {
+    line_checked(buf, r, t, |_| true).await
+}
+
+/// [`line`], failing as soon as the bytes read so far cannot start a
+/// valid line (`ok` is asked about the partial line): a bad chunk size is
+/// rejected without waiting for its end, like HAProxy.
+async fn line_checked<R: AsyncRead + Unpin>(
+    buf: &mut Vec<u8>,
+    r: &mut R,
+    t: Timeouts,
+    ok: fn(&[u8]) -> bool,
+) -> Result<usize, BodyError> {
     let mut from = 0;
     loop {
         if let Some(i) = memchr(b'\n', &buf[from..]) {
             return Ok(from + i + 1);
         }
         from = buf.len();
-        if buf.len() > MAX_LINE {
+        if buf.len() > MAX_LINE || !ok(buf) {
             return Err(BodyError::Invalid);
         }
         if fill(buf, r, t.read).await? == 0 {
@@ -179,6 +191,21 @@ async fn line<R: AsyncRead + Unpin>(
 
 fn memchr(c: u8, s: &[u8]) -> Option<usize> {
     s.iter().position(|&b| b == c)
+}
+
+/// Whether a chunk-size line still being received can become valid: hex
+/// digits (at most 15), then spaces, `;extensions` or the CR.
+pub fn chunk_size_prefix_ok(l: &[u8]) -> bool {
+    let digits = l.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits > 15 || (digits == 0 && !l.is_empty()) {
+        return false;
+    }
+    let mut rest = l[digits..].iter().skip_while(|&&b| b == b' ' || b == b'\t');
+    match rest.next() {
+        None | Some(b';') => true,
+        Some(b'\r') => rest.next().is_none(),
+        Some(_) => false,
+    }
 }
 
 /// Parses a chunk-size line (with its CRLF): hex digits, then optional
@@ -214,7 +241,7 @@ where
     W: AsyncWrite + Unpin,
 {
     loop {
-        let end = line(buf, r, t).await?;
+        let end = line_checked(buf, r, t, chunk_size_prefix_ok).await?;
         let size = chunk_size(&buf[..end]).ok_or(BodyError::Invalid)?;
         send(w, &buf[..end], t.write).await?;
         buf.drain(..end);
@@ -257,6 +284,14 @@ mod tests {
         assert_eq!(chunk_size(b"-1\r\n"), None);
         assert_eq!(chunk_size(b"1 x\r\n"), None);
         assert_eq!(chunk_size(b"ffffffffffffffff\r\n"), None);
+        assert!(chunk_size_prefix_ok(b""));
+        assert!(chunk_size_prefix_ok(b"1a"));
+        assert!(chunk_size_prefix_ok(b"1a ;ext"));
+        assert!(chunk_size_prefix_ok(b"1a\r"));
+        assert!(!chunk_size_prefix_ok(b"hello"));
+        assert!(!chunk_size_prefix_ok(b"5x"));
+        assert!(!chunk_size_prefix_ok(b"1a\rx"));
+        assert!(!chunk_size_prefix_ok(b"ffffffffffffffffff"));
     }
 
     async fn run(input: &[u8], framing: Framing) -> (Result<(), BodyError>, Vec<u8>, Vec<u8>) {

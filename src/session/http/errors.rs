@@ -187,8 +187,15 @@ pub fn stream_page(status: u16, close: bool) -> Vec<u8> {
 /// timeout (HAProxy's legacy raw message; the connection then closes).
 pub fn mux_page(status: u16) -> Vec<u8> {
     let (status, reason, body) = body(status);
+    // HAProxy's built-in 413 message carries no `Connection: close`
+    // (the connection closes all the same).
+    let conn = if status == 413 {
+        ""
+    } else {
+        "Connection: close\r\n"
+    };
     format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n{body}",
+        "HTTP/1.1 {status} {reason}\r\nContent-length: {}\r\nCache-Control: no-cache\r\n{conn}Content-Type: text/html\r\n\r\n{body}",
         body.len()
     )
     .into_bytes()

@@ -68,9 +68,25 @@ pub enum Parsed<T> {
 
 /// Parses a request head from `buf`.
 pub fn parse_request(buf: &[u8]) -> Parsed<Request> {
+    // HAProxy takes any `HTTP/<digit>.<digit>` and speaks HTTP/1.1 for
+    // versions above 1.1: parse such a head as 1.1 (same length).
+    let patched;
+    let buf = match newer_version_at(buf) {
+        Some(at) => {
+            let mut v = buf.to_vec();
+            v[at..at + 3].copy_from_slice(b"1.1");
+            patched = v;
+            &patched[..]
+        }
+        None => buf,
+    };
     let mut hdrs = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut hdrs);
-    let n = match req.parse(buf) {
+    // Like HAProxy: several spaces may separate method, URI and version.
+    let n = match httparse::ParserConfig::default()
+        .allow_multiple_spaces_in_request_line_delimiters(true)
+        .parse_request(&mut req, buf)
+    {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return Parsed::Partial,
         Err(_) => return Parsed::Invalid,
@@ -107,6 +123,26 @@ pub fn parse_request(buf: &[u8]) -> Parsed<Request> {
         forced_close: m.had_both,
     };
     Parsed::Done(r, n)
+}
+
+/// Where the version digits of a request line sit when the version is a
+/// well-formed `HTTP/x.y` above 1.1 (`x.y` is then rewritten to `1.1`).
+fn newer_version_at(buf: &[u8]) -> Option<usize> {
+    let eol = buf.iter().position(|&b| b == b'\n')?;
+    let line = buf[..eol].strip_suffix(b"\r").unwrap_or(&buf[..eol]);
+    let line = line.trim_ascii_end();
+    if line.len() < 8 {
+        return None;
+    }
+    let at = line.len() - 3;
+    let (proto, v) = (&line[at - 5..at], &line[at..]);
+    let newer = proto == b"HTTP/"
+        && v[0].is_ascii_digit()
+        && v[1] == b'.'
+        && v[2].is_ascii_digit()
+        && (v[0] > b'1' || (v[0] == b'1' && v[2] > b'1'))
+        && line.get(at - 6).is_some_and(|&b| b == b' ');
+    newer.then_some(at)
 }
 
 /// Parses a response head; `head_req` tells whether it answers a HEAD.

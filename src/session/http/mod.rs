@@ -180,6 +180,15 @@ async fn read_head<S: ClientStream>(
     loop {
         if !buf.is_empty() {
             match head::parse_request(buf) {
+                // HAProxy refuses a body on an HTTP/1.0 GET, HEAD or
+                // DELETE with 413.
+                Parsed::Done(r, _)
+                    if r.minor == 0
+                        && r.framing != Framing::None
+                        && matches!(r.method.as_str(), "GET" | "HEAD" | "DELETE") =>
+                {
+                    return HeadRead::Error(413);
+                }
                 Parsed::Done(r, n) => return HeadRead::Done(r, n),
                 Parsed::Invalid => return HeadRead::Error(400),
                 Parsed::Partial if buf.len() >= MAX_HEAD => return HeadRead::Error(400),
