@@ -94,7 +94,7 @@ impl Txn {
         match v {
             // `auth` challenges are neither denied nor intercepted.
             Verdict::Reply(r) if r.realm.is_some() => {}
-            // `deny` and `return` share the verdict: both count as denied.
+            Verdict::Reply(r) if r.intercepts() => self.intercepted(),
             Verdict::Reply(_) | Verdict::Tarpit(_) | Verdict::Drop => {
                 self.fe.dreq.fetch_add(1, R);
                 if let Some(be) = &self.be {

@@ -33,9 +33,17 @@ pub struct Reply {
     pub(crate) hdrs: Vec<(String, Fmt)>,
     /// `www-authenticate` realm of `http-request auth`.
     pub(crate) realm: Option<String>,
+    /// Which rule produced it (`return` answers are "intercepted" in the
+    /// counters, `deny` ones "denied").
+    pub(crate) kind: Kind,
 }
 
 impl Reply {
+    /// A `return` answer (counted as intercepted, not denied).
+    pub fn intercepts(&self) -> bool {
+        self.kind == Kind::Return
+    }
+
     /// The reply for a plain error status (the proxy's page).
     pub fn page(status: u16) -> Reply {
         Reply {
@@ -44,6 +52,7 @@ impl Reply {
             payload: Payload::Page,
             hdrs: Vec::new(),
             realm: None,
+            kind: Kind::Error,
         }
     }
 
@@ -55,6 +64,7 @@ impl Reply {
             payload: Payload::File(Arc::new(f)),
             hdrs: Vec::new(),
             realm: None,
+            kind: Kind::Error,
         }
     }
 
@@ -155,6 +165,7 @@ pub fn parse(a: &[String], default: u16, kind: Kind) -> Result<Reply, String> {
         },
         hdrs: Vec::new(),
         realm: None,
+        kind,
     };
     let mut i = 0;
     let val = |i: usize| {
