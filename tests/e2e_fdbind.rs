@@ -155,3 +155,44 @@ fn tunnel_roundtrip(global: &str) {
     assert_eq!(back.len(), want.len());
     assert!(back == want, "payload corrupted in the tunnel");
 }
+
+/// A server that answers and closes at once while the client is still
+/// sending: the answer must reach the client (the failed client→server
+/// direction must not cut the server→client one), spliced or copied.
+#[test]
+fn server_answer_survives_a_closed_server_while_client_sends() {
+    for global in ["", "global\n  nosplice\n"] {
+        let backend = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let bport = backend.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            for c in backend.incoming() {
+                let Ok(mut c) = c else { return };
+                let _ = c.write_all(b"srvname\n");
+            }
+        });
+        let proxy = support::Proxy::start(&format!(
+            "{global}defaults\n  mode tcp\n  timeout client 3s\n  timeout server 3s\n  timeout connect 2s\n\
+             listen t\n  bind 127.0.0.1:@PORT@\n  server s 127.0.0.1:{bport}\n"
+        ));
+        for i in 0..20 {
+            let mut c = TcpStream::connect(("127.0.0.1", proxy.port)).expect("connect");
+            c.set_read_timeout(Some(Duration::from_secs(3))).ok();
+            let mut w = c.try_clone().expect("clone");
+            let blast = std::thread::spawn(move || {
+                for _ in 0..64 {
+                    if w.write_all(&[b'x'; 16384]).is_err() {
+                        return;
+                    }
+                }
+            });
+            let mut got = Vec::new();
+            let _ = c.read_to_end(&mut got);
+            let _ = blast.join();
+            assert!(
+                got.starts_with(b"srvname\n"),
+                "{global:?} round {i}: got {:?}",
+                String::from_utf8_lossy(&got)
+            );
+        }
+    }
+}

@@ -122,11 +122,19 @@ async fn one_way(
     let (pr, pw) = (pipe.r.as_raw_fd(), pipe.w.as_raw_fd());
     let (sfd, dfd) = (src.as_raw_fd(), dst.as_raw_fd());
     loop {
-        ready(src, Interest::READABLE, idle, clock).await?;
+        if let Err(e) = ready(src, Interest::READABLE, idle, clock).await {
+            abort(dfd);
+            return Err(e);
+        }
         let n = match src.try_io(Interest::READABLE, || splice(sfd, pw, CHUNK)) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(e),
+            Err(e) => {
+                // `src` is gone: nothing more can reach it either, so the
+                // other direction (reading `dst`) ends too.
+                abort(dfd);
+                return Err(e);
+            }
         };
         if n == 0 {
             // SAFETY: shutting down the write side of a socket we own.
@@ -151,6 +159,12 @@ async fn one_way(
     }
 }
 
+/// Shuts a socket down both ways: its reader sees the end at once.
+fn abort(fd: RawFd) {
+    // SAFETY: shutting down a socket we own; errors (already closed) are moot.
+    unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+}
+
 /// Relays `a` ⇄ `b` with splice until both directions ended (or one
 /// failed). `Err` before any byte moved means "use the copying tunnel".
 pub async fn tunnel(
@@ -168,7 +182,10 @@ pub async fn tunnel(
         start: Instant::now(),
         last_ms: AtomicU64::new(0),
     };
-    let _ = tokio::try_join!(
+    // Not `try_join`: when one direction fails (say the server closed while
+    // the client was still sending), what the other already has in flight
+    // (the server's last answer) is still delivered, as HAProxy does.
+    let _ = tokio::join!(
         one_way(a, b, up, a_timeout, &clock),
         one_way(b, a, down, b_timeout, &clock)
     );

@@ -107,7 +107,10 @@ where
     let (br, bw) = tokio::io::split(b);
     let up = pipe(ar, bw, a_timeout, &last, start);
     let down = pipe(br, aw, b_timeout, &last, start);
-    let _ = tokio::try_join!(up, down);
+    // Not `try_join`: a failed direction (say the server closed while the
+    // client was still sending) must not drop what the other direction
+    // still carries (the server's last answer), as HAProxy delivers it.
+    let _ = tokio::join!(up, down);
 }
 
 async fn pipe<R, W>(
@@ -123,11 +126,11 @@ where
 {
     let mut buf = vec![0u8; 16384];
     loop {
-        let n = match idle {
-            None => r.read(&mut buf).await?,
+        let got = match idle {
+            None => r.read(&mut buf).await,
             Some(t) => loop {
                 match tokio::time::timeout(t, r.read(&mut buf)).await {
-                    Ok(res) => break res?,
+                    Ok(res) => break res,
                     Err(_) => {
                         let since =
                             start.elapsed().as_millis() as u64 - last.load(Ordering::Relaxed);
@@ -137,6 +140,14 @@ where
                     }
                 }
             },
+        };
+        let n = match got {
+            Ok(n) => n,
+            Err(e) => {
+                // The source is gone: tell the other end.
+                let _ = w.shutdown().await;
+                return Err(e);
+            }
         };
         if n == 0 {
             let _ = w.shutdown().await;
