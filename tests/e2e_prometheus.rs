@@ -18,14 +18,16 @@ fn haproxy_has_promex() -> bool {
 }
 
 /// An HTTP frontend on `@PORT@` with the exporter on `/metrics`, a TCP
-/// frontend on `tcp`, a checked server, a backup and a disabled one.
+/// frontend on `tcp`, a checked server, a backup and a disabled one, and
+/// a backend without servers.
 fn config(tcp: u16, web: u16, dead: u16) -> String {
     format!(
         "global\n    maxconn 500\n\ndefaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n\n\
 frontend fe_main\n    bind 127.0.0.1:@PORT@\n    http-request use-service prometheus-exporter if {{ path /metrics }}\n    default_backend web\n\n\
 frontend fe_tcp\n    mode tcp\n    bind 127.0.0.1:{tcp}\n    default_backend tcpb\n\n\
 backend web\n    server s1 127.0.0.1:{web} check inter 500ms\n    server s2 127.0.0.1:{web} backup\n    server s3 127.0.0.1:{dead} disabled\n\n\
-backend tcpb\n    mode tcp\n    server t1 127.0.0.1:{web}\n"
+backend tcpb\n    mode tcp\n    server t1 127.0.0.1:{web}\n\n\
+backend empty\n"
     )
 }
 

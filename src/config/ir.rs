@@ -166,7 +166,16 @@ pub struct Proxy {
     /// Where `option httplog`/`httpslog` was last set (checked after parsing).
     pub httplog_origin: Option<Origin>,
     /// Every directive line as written, for engines that read more later.
+    /// After checking, the inheritable lines of the proxy's defaults section
+    /// come first (see [`crate::config::check`]'s inheritance pass), so an
+    /// engine taking the last matching line sees the proxy's own line win.
     pub directives: Vec<RawRule>,
+    /// The name of the `defaults` section this proxy inherits from (`from
+    /// <name>` or the last one declared before it; empty for an anonymous
+    /// one), `None` when there is none.
+    pub defaults_from: Option<String>,
+    /// Index in [`Config::defaults`] of that section.
+    pub defaults_idx: Option<usize>,
 }
 
 impl Proxy {
@@ -196,6 +205,8 @@ impl Proxy {
             has_log_format: false,
             httplog_origin: None,
             directives: Vec::new(),
+            defaults_from: None,
+            defaults_idx: None,
         }
     }
 
@@ -258,6 +269,79 @@ pub struct UnsupportedUse {
     pub keyword: String,
 }
 
+/// A `user` password in a `userlist`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Password {
+    /// No password given: the user can never authenticate.
+    None,
+    /// `insecure-password <clear text>`.
+    Insecure(String),
+    /// `password <crypt(3) hash>` (refused at start-up: not implemented).
+    Crypt(String),
+}
+
+/// A `user` line of a `userlist`.
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub origin: Origin,
+    pub name: String,
+    pub password: Password,
+    /// Groups named on the `user` line (`groups a,b`).
+    pub groups: Vec<String>,
+}
+
+/// A `group` line of a `userlist`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub origin: Origin,
+    pub name: String,
+    /// Users named on the `group` line (`users a,b`).
+    pub users: Vec<String>,
+}
+
+/// A `userlist` section (`http_auth(<name>)`, `http_auth_group(<name>)`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Userlist {
+    pub origin: Origin,
+    pub name: String,
+    pub users: Vec<User>,
+    pub groups: Vec<Group>,
+}
+
+impl Userlist {
+    /// The user called `name` (the first one declared).
+    pub fn user(&self, name: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.name == name)
+    }
+
+    /// Whether user `user` belongs to group `group` (named on either line).
+    pub fn in_group(&self, user: &str, group: &str) -> bool {
+        self.user(user)
+            .is_some_and(|u| u.groups.iter().any(|g| g == group))
+            || self
+                .groups
+                .iter()
+                .any(|g| g.name == group && g.users.iter().any(|u| u == user))
+    }
+}
+
+/// One `errorfile <code> <file>` line of an `http-errors` section.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorFile {
+    pub origin: Origin,
+    pub code: u16,
+    pub path: String,
+}
+
+/// An `http-errors` section (`errorfiles <name>`, `http-error ... errorfiles`).
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpErrors {
+    pub origin: Origin,
+    pub name: String,
+    pub files: Vec<ErrorFile>,
+}
+
 /// The whole resolved configuration.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Config {
@@ -265,11 +349,29 @@ pub struct Config {
     pub defaults: Vec<Proxy>,
     pub proxies: Vec<Proxy>,
     pub unsupported: Vec<UnsupportedUse>,
+    pub userlists: Vec<Userlist>,
+    pub http_errors: Vec<HttpErrors>,
 }
 
 impl Config {
     pub fn proxy(&self, name: &str) -> Option<&Proxy> {
         self.proxies.iter().find(|p| p.name == name)
+    }
+
+    /// The `defaults` section `p` inherits from (`from <name>`, else the
+    /// last one declared before it).
+    pub fn defaults_of(&self, p: &Proxy) -> Option<&Proxy> {
+        p.defaults_idx.and_then(|i| self.defaults.get(i))
+    }
+
+    /// The `userlist` called `name`.
+    pub fn userlist(&self, name: &str) -> Option<&Userlist> {
+        self.userlists.iter().find(|u| u.name == name)
+    }
+
+    /// The `http-errors` section called `name`.
+    pub fn http_errors(&self, name: &str) -> Option<&HttpErrors> {
+        self.http_errors.iter().find(|h| h.name == name)
     }
 
     /// Whether anything would listen (HAProxy's exit 2 rule).

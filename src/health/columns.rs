@@ -77,6 +77,10 @@ pub fn stat_columns(sv: &ServerState) -> Vec<(&'static str, String)> {
     if let Some(c) = &mine.check {
         out.push(("chkfail", mine.chkfail.to_string()));
         out.push(("chkdown", mine.chkdown.to_string()));
+        // HAProxy shows `hanafail` only for servers with `observe`.
+        if sv.counters.observe.enabled() {
+            out.push(("hanafail", sv.counters.observe.failed_hana().to_string()));
+        }
         out.push(("downtime", own.downtime().as_secs().to_string()));
         // Checks are paused in maintenance: HAProxy hides their cells.
         if sv.admin_state() != AdminState::Maint {

@@ -6,7 +6,7 @@
 //! ([`tcpcheck`]) and the protocol checks built on them ([`protocols`]:
 //! redis, mysql, pgsql, smtp, ldap, ssl-hello, agent), the ruleset runner
 //! ([`engine`]), HTTP checks ([`http`], [`probe`]), agent replies
-//! ([`agent`]), the results other parts read ([`status`], [`columns`] for
+//! ([`agent`]), passive health ([`observe`]), the results other parts read ([`status`], [`columns`] for
 //! `show stat`) and the scheduling / state-change loop ([`task`]).
 //! Must not pick servers (that is `upstream::lb`) nor parse configuration
 //! text: it reads the resolved IR.
@@ -15,8 +15,10 @@
 //! SSL (`check-ssl`, `tcp-check connect ssl`), log-format strings in
 //! checks (`send-lf` with `%` tags, `string-lf`, `on-error %[...]`,
 //! `status-code`), `option spop-check`, `external-check`, `http-check send
-//! body`, `observe`, `on-marked-down`/`on-marked-up`, `slowstart`.
-//! `on-error`/`error-limit` only act with `observe` and are no-ops.
+//! body`, `on-marked-down`/`on-marked-up`, `slowstart`.
+//! Passive health (`observe`, `on-error`, `error-limit`) lives in
+//! [`observe`]: the data path reports into a lock-free per-server hook the
+//! check task drains.
 //! First checks are spread evenly over the smallest interval (bounded by
 //! `max-spread-checks`) like HAProxy; `spread-checks` adds random jitter.
 
@@ -25,6 +27,7 @@ pub mod columns;
 pub mod engine;
 pub mod fsm;
 pub mod http;
+pub mod observe;
 pub mod probe;
 pub mod protocols;
 pub mod spec;

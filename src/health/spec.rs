@@ -8,6 +8,7 @@
 
 use super::fsm::Intervals;
 use super::http::{self, HttpCheck, RuleError};
+use super::observe::{self, ObserveSpec};
 use super::protocols;
 use super::tcpcheck::{self, Ruleset};
 use crate::config::ir::{Config, Origin, Proxy, RawRule, Server};
@@ -80,6 +81,8 @@ pub struct CheckSpec {
     pub spread_pct: u32,
     /// Global `max-spread-checks`: bound of the start-up spreading delay.
     pub max_spread: Option<Duration>,
+    /// `observe` / `on-error` / `error-limit` (passive health).
+    pub observe: Option<ObserveSpec>,
 }
 
 impl CheckSpec {
@@ -99,6 +102,9 @@ pub struct BackendPlan {
     pub name: String,
     pub checks: Vec<CheckSpec>,
     pub tracks: Vec<TrackSpec>,
+    /// `(server, on-marked-down shutdown-sessions, on-marked-up
+    /// shutdown-backup-sessions)` of the servers with either option.
+    pub on_marked: Vec<(String, bool, bool)>,
 }
 
 /// Reads every backend's checks; an `Err` is the alert text refusing to
@@ -117,6 +123,12 @@ pub fn plan(cfg: &Config) -> Result<Vec<BackendPlan>, String> {
         let max_spread = max_spread_checks(cfg);
         let mut checks = Vec::new();
         let mut tracks = Vec::new();
+        let mut on_marked = Vec::new();
+        for s in &p.servers {
+            if let Some(m) = on_marked_of(p, s)? {
+                on_marked.push(m);
+            }
+        }
         for (i, s) in p.servers.iter().enumerate() {
             if s.disabled {
                 continue;
@@ -148,11 +160,12 @@ pub fn plan(cfg: &Config) -> Result<Vec<BackendPlan>, String> {
             }
             checks.push(spec);
         }
-        if !checks.is_empty() || !tracks.is_empty() {
+        if !checks.is_empty() || !tracks.is_empty() || !on_marked.is_empty() {
             out.push(BackendPlan {
                 name: p.name.clone(),
                 checks,
                 tracks,
+                on_marked,
             });
         }
     }
@@ -218,6 +231,29 @@ fn check_tracks(cfg: &Config, plans: &[BackendPlan]) -> Result<(), String> {
     Ok(())
 }
 
+/// `on-marked-down` / `on-marked-up` of `s`, checked like HAProxy.
+fn on_marked_of(p: &Proxy, s: &Server) -> Result<Option<(String, bool, bool)>, String> {
+    let mut m = (s.name.clone(), false, false);
+    for (k, want) in [
+        ("on-marked-down", "shutdown-sessions"),
+        ("on-marked-up", "shutdown-backup-sessions"),
+    ] {
+        let Some(v) = opt(s, k) else { continue };
+        if v != want {
+            return Err(format!(
+                "config : [{}:{}] : 'server {}/{}' : '{k}' expects '{want}' but got '{v}'.",
+                s.origin.file, s.origin.line, p.name, s.name
+            ));
+        }
+        if k == "on-marked-down" {
+            m.1 = true;
+        } else {
+            m.2 = true;
+        }
+    }
+    Ok((m.1 || m.2).then_some(m))
+}
+
 /// The last of `on`/`off` on the server line wins.
 fn flag(s: &Server, on: &str, off: &str) -> bool {
     s.options
@@ -263,14 +299,10 @@ fn agent_spec(p: &Proxy, s: &Server) -> Result<AgentSpec, String> {
     })
 }
 
-/// The defaults section `p` inherited from: the last one declared before
-/// it in the same file (named `from` references are not tracked in the IR;
-/// this approximation picks the preceding section).
+/// The defaults section `p` inherited from (`from <name>`, else the last
+/// one declared before it).
 fn defaults_of<'a>(cfg: &'a Config, p: &Proxy) -> Option<&'a Proxy> {
-    cfg.defaults
-        .iter()
-        .filter(|d| d.origin.file == p.origin.file && d.origin.line < p.origin.line)
-        .max_by_key(|d| d.origin.line)
+    cfg.defaults_of(p)
 }
 
 /// The start-up alert for a check form we do not run (same words as the
@@ -466,6 +498,13 @@ fn server_spec(p: &Proxy, idx: usize, s: &Server, kind: CheckKind) -> Result<Che
             invalid(&s.origin, &format!("could not resolve check address '{v}'"))
         })?),
     };
+    let observe = observe::parse(opt(s, "observe"), opt(s, "on-error"), opt(s, "error-limit"))
+        .map_err(|why| {
+            format!(
+                "config : [{}:{}] : 'server {}/{}' : {why}.",
+                s.origin.file, s.origin.line, p.name, s.name
+            )
+        })?;
     Ok(CheckSpec {
         server: idx,
         server_name: s.name.clone(),
@@ -487,6 +526,7 @@ fn server_spec(p: &Proxy, idx: usize, s: &Server, kind: CheckKind) -> Result<Che
         log_health_checks: false,
         spread_pct: 0,
         max_spread: None,
+        observe,
     })
 }
 

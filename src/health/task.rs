@@ -12,9 +12,10 @@
 
 use super::agent;
 use super::engine::{self, Ctx, Finish};
+use super::observe;
 use super::probe::{self, Extra};
 use super::spec::{BackendPlan, CheckKind, CheckSpec};
-use super::status::{CheckResult, CheckSnapshot, CheckState, OpState, Outcome};
+use super::status::{CheckResult, CheckSnapshot, CheckState, CheckStatus, OpState, Outcome};
 use crate::upstream::Backend;
 use crate::upstream::server::{AdminState, ServerState};
 use std::net::SocketAddr;
@@ -52,6 +53,14 @@ pub fn spawn_all(plans: &[BackendPlan], backends: &[Arc<Backend>]) -> usize {
     };
     let mut jobs: Vec<Job> = Vec::new();
     for p in plans {
+        for (sv, down, up) in &p.on_marked {
+            if let Some((_, s)) = find(&p.name, sv) {
+                s.shutdown_on_down.store(*down, Ordering::Relaxed);
+                s.shutdown_backups_on_up.store(*up, Ordering::Relaxed);
+            }
+        }
+    }
+    for p in plans {
         for c in &p.checks {
             let Some((be, srv)) = find(&p.name, &c.server_name) else {
                 continue;
@@ -68,6 +77,9 @@ pub fn spawn_all(plans: &[BackendPlan], backends: &[Arc<Backend>]) -> usize {
                 .map(|_| CheckSnapshot::new(AGENT_RISE, AGENT_FALL, AGENT_RISE));
             let state = Arc::new(CheckState::with(check, agent, None));
             let _ = srv.check.set(state.clone());
+            if let Some(o) = c.observe.filter(|_| c.enabled) {
+                srv.counters.observe.enable(o);
+            }
             jobs.push(Job {
                 be,
                 srv,
@@ -171,11 +183,15 @@ impl CheckSnapshot {
 }
 
 async fn run_health(j: Arc<Job>, first: Duration) {
-    tokio::time::sleep(first).await;
+    wait_or_hana(&j, first).await;
     loop {
-        let Some(target) = j.spec.target(j.srv.addr) else {
+        // `set server ... addr|check-port` move the checks too.
+        let Some(mut target) = j.spec.target(j.srv.cur_addr()) else {
             return;
         };
+        if let Some(p) = j.srv.check_port() {
+            target.set_port(p);
+        }
         // Checks pause in maintenance and on `disable health`.
         let paused =
             j.srv.admin_state() == AdminState::Maint || j.srv.health_paused.load(Ordering::Relaxed);
@@ -197,8 +213,48 @@ async fn run_health(j: Arc<Job>, first: Duration) {
             .check
             .as_ref()
             .map_or(j.spec.intervals.inter, |c| c.interval(&j.spec));
-        tokio::time::sleep(spread(next, j.spec.spread_pct)).await;
+        wait_or_hana(&j, spread(next, j.spec.spread_pct)).await;
     }
+}
+
+/// Sleeps `d`, applying passive health (`observe`) firings meanwhile. A
+/// firing cuts the wait to `fastinter` when the server has one.
+async fn wait_or_hana(j: &Job, d: Duration) {
+    let obs = &j.srv.counters.observe;
+    if !obs.enabled() {
+        tokio::time::sleep(d).await;
+        return;
+    }
+    let deadline = tokio::time::Instant::now() + d;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => return,
+            _ = obs.fired() => {
+                let Some(f) = obs.take() else { continue };
+                apply_hana(j, f);
+                if let Some(fast) = j.spec.intervals.fastinter {
+                    let fast = tokio::time::Instant::now() + fast;
+                    if fast < deadline {
+                        tokio::time::sleep_until(fast).await;
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// HAProxy's `__health_adjust` actions once `error-limit` is reached.
+fn apply_hana(j: &Job, f: observe::Fired) {
+    {
+        let mut g = j.state.lock();
+        let Some(c) = g.check.as_mut() else { return };
+        let Some(h) = observe::health_before_failure(f.on_error, c.health, c.rise) else {
+            return;
+        };
+        c.health = h;
+    }
+    apply(j, false, CheckResult::new(CheckStatus::Hana, None, f.info));
 }
 
 async fn run_agent(j: Arc<Job>, first: Duration) {
@@ -207,7 +263,7 @@ async fn run_agent(j: Arc<Job>, first: Duration) {
     };
     tokio::time::sleep(first).await;
     loop {
-        let Some(base) = j.srv.addr else { return };
+        let Some(base) = j.srv.cur_addr() else { return };
         if !j.srv.agent_paused.load(Ordering::Relaxed) {
             let target = SocketAddr::new(a.addr.unwrap_or(base.ip()), a.port);
             let ctx = Ctx {
@@ -454,6 +510,7 @@ fn transition(j: &Job, to: OpState, res: &CheckResult) {
         from
     };
     set_flags(&j.srv, to);
+    shutdown_sessions(&j.be, &j.srv, from, to);
     let pid = std::process::id();
     // HAProxy leaves the reason out when `log-health-checks` already
     // reported it.
@@ -469,6 +526,7 @@ fn transition(j: &Job, to: OpState, res: &CheckResult) {
     }
     for (tbe, tsrv) in &j.trackers {
         set_flags(tsrv, to);
+        shutdown_sessions(tbe, tsrv, from, to);
         let what = match to {
             OpState::Stopped => "DOWN",
             OpState::Running => "UP",
@@ -490,6 +548,17 @@ fn transition(j: &Job, to: OpState, res: &CheckResult) {
             alert_if_empty(tbe);
         }
     }
+}
+
+/// `on-marked-down shutdown-sessions` and `on-marked-up
+/// shutdown-backup-sessions` after `srv` went from `from` to `to`.
+fn shutdown_sessions(be: &Backend, srv: &Arc<ServerState>, from: OpState, to: OpState) {
+    crate::stats::cmd::registry::on_state_change(
+        &be.servers,
+        srv,
+        from == OpState::Stopped,
+        to == OpState::Stopped,
+    );
 }
 
 /// Agent `ready`/`drain`/`maint`.

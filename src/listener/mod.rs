@@ -40,6 +40,7 @@ impl Limits {
 /// Runs the accept loop of one socket until stopping begins.
 pub async fn accept_loop(l: Listening, fe: Arc<Frontend>, limits: Limits, drain: Arc<Drain>) {
     let mut stop = drain.watch();
+    crate::session::fetch::sess::register_frontend(&fe);
     loop {
         if *stop.borrow() {
             return;
@@ -49,6 +50,8 @@ pub async fn accept_loop(l: Listening, fe: Arc<Frontend>, limits: Limits, drain:
             _ = stop.changed() => return,
         };
         let Some(permits) = permits else { return };
+        // `set rate-limit connections|sessions global`.
+        crate::stats::cmd::limits::wait_conn_rate().await;
         let accepted = tokio::select! {
             a = accept(&l) => a,
             _ = stop.changed() => return,

@@ -25,6 +25,10 @@ pub struct ProxyCounters {
     pub stot: AtomicU64,
     /// Sessions now (for `smax`; `scur` is read from the limiters).
     pub cur: AtomicU64,
+    /// Client connections of a frontend alive now, from accept to close
+    /// (HAProxy's `feconn`: `fe_conn`, `scur`); kept by
+    /// `session::fetch::sess::Sess`.
+    pub feconn: AtomicU64,
     pub smax: Max,
     pub conn_rate: FreqCtr,
     pub conn_rate_max: Max,
@@ -222,6 +226,9 @@ impl Drop for SessionGuard {
 pub struct ServerCounters {
     pub own: ProxyCounters,
     pub backend: Arc<ProxyCounters>,
+    /// Passive health (`observe`): fed by the events below, read by the
+    /// server's check task.
+    pub observe: crate::health::observe::Observer,
 }
 
 impl std::ops::Deref for ServerCounters {
@@ -236,6 +243,7 @@ impl ServerCounters {
         ServerCounters {
             own: ProxyCounters::default(),
             backend,
+            observe: Default::default(),
         }
     }
 
@@ -288,6 +296,13 @@ impl ServerCounters {
     /// The server's response was invalid, late or missing.
     pub fn resp_error(&self) {
         self.both(|c| &c.eresp);
+        self.observe
+            .report(crate::health::observe::HanaStatus::ReadError);
+    }
+
+    /// The server's final response status (passive health, layer 7).
+    pub fn resp_status(&self, status: u16) {
+        self.observe.http_status(status);
     }
 }
 

@@ -142,6 +142,7 @@ impl Txn {
         if let Some(s) = &self.srv {
             s.own.req_tot.fetch_add(1, R);
             s.own.status(r.status);
+            s.resp_status(r.status);
         }
     }
 

@@ -12,6 +12,7 @@
 pub mod pat;
 
 use super::fetch::{Ctx, Expr};
+use super::patref::{PatRef, User};
 use crate::config::sample::{AclDef, AclRef, CondPolarity, parse_acl, parse_cond};
 use pat::Pats;
 use std::path::Path;
@@ -41,20 +42,59 @@ impl Tri {
 pub struct AclExpr {
     expr: Expr,
     pats: Pats,
+    /// Patterns loaded with `-f`: shared, runtime-mutable (CLI `add acl`).
+    files: Vec<Arc<User>>,
 }
 
 impl AclExpr {
     /// Compiles a parsed ACL expression.
     pub fn from_def(def: &AclDef) -> Result<AclExpr, String> {
         let expr = Expr::compile(&def.expr).map_err(|e| format!("ACL '{}': {e}", def.kw))?;
-        let pats = Pats::compile(def.match_method, def.flags.ignore_case, &def.patterns)?;
-        Ok(AclExpr { expr, pats })
+        let inline: Vec<_> = def
+            .patterns
+            .iter()
+            .filter(|p| p.origin.is_none())
+            .cloned()
+            .collect();
+        let pats = Pats::compile(def.match_method, def.flags.ignore_case, &inline)?;
+        let mut files = Vec::new();
+        let mut seen: Vec<&Path> = Vec::new();
+        for p in &def.patterns {
+            let Some((f, _)) = &p.origin else { continue };
+            if seen.contains(&f.as_path()) {
+                continue;
+            }
+            seen.push(f);
+            let name = f.to_string_lossy();
+            let entries = || {
+                def.patterns
+                    .iter()
+                    .filter(|q| q.origin.as_ref().is_some_and(|(g, _)| g == f))
+                    .map(|q| (q.text.clone(), None))
+                    .collect()
+            };
+            let desc = format!("pattern loaded from file '{name}' used by acl");
+            let (_, u) = PatRef::attach(
+                &name,
+                false,
+                &desc,
+                entries,
+                def.match_method,
+                def.flags.ignore_case,
+                None,
+            )?;
+            files.push(u);
+        }
+        Ok(AclExpr { expr, pats, files })
     }
 
     fn eval(&self, c: &Ctx<'_>) -> Tri {
         let mut vals = Vec::new();
         let more = self.expr.eval_all(c, &mut vals);
-        if vals.iter().any(|v| self.pats.find(v).is_some()) {
+        let hit = |v: &super::fetch::Smp<'_>| {
+            self.pats.find(v).is_some() || self.files.iter().any(|u| u.matches(v))
+        };
+        if vals.iter().any(hit) {
             return Tri::Pass;
         }
         if more { Tri::Miss } else { Tri::Fail }

@@ -91,6 +91,7 @@ fn route(p: &Proxy, acls: &AclSet, cfg: &Config) -> Result<Route, String> {
 
 /// Builds every enabled frontend with a `bind`, and the routes they use.
 pub fn frontends(cfg: &Config) -> Result<Vec<Arc<Frontend>>, String> {
+    super::fetch::auth::register_userlists(cfg);
     let mut routes: HashMap<&str, Arc<Route>> = HashMap::new();
     for p in cfg
         .proxies

@@ -14,6 +14,7 @@ pub mod conv;
 pub mod fetch;
 pub mod fmt;
 pub mod http;
+pub mod patref;
 pub mod rules;
 pub mod splice;
 pub mod stream;
@@ -118,11 +119,17 @@ impl Frontend {
 }
 
 /// Serves one accepted connection to completion.
-pub async fn serve<S>(io: S, info: ClientInfo, fe: Arc<Frontend>, drain: Arc<Drain>)
+pub fn serve<S>(
+    io: S,
+    info: ClientInfo,
+    fe: Arc<Frontend>,
+    drain: Arc<Drain>,
+) -> impl std::future::Future<Output = ()> + Send
 where
     S: stream::ClientStream,
 {
-    let sess = fetch::Sess::new(&fe.name);
+    // The one per-session object: fetches, `show sess`, `fe_conn`.
+    let sess = fetch::Sess::new(&fe, info.src);
     fetch::sess::scope(sess, async move {
         // `tcp-request connection` then `tcp-request session` rules.
         if !tcp_rules::on_accept(&fe.tcp_rules, &info) {
@@ -136,5 +143,4 @@ where
             _ => Box::pin(tcp::serve(io, info, fe)).await,
         }
     })
-    .await
 }

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// An accepted client connection (TCP or unix socket; TLS later).
-pub trait ClientStream: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+pub trait ClientStream: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static {
     /// Ready when a read would not block (data, end of stream or error).
     fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 

@@ -5,14 +5,16 @@
 //! state/weight commands. Command families live in `cmd/`: [`typed`]
 //! (typed/json/desc formats, schema), `show` (env, errors, table, pools,
 //! activity, sess, servers conn), `write` (maxconn, rate-limit, timeout,
-//! frontends, checks, sessions), [`limits`] (runtime connection limits)
-//! and [`registry`] (live client sessions). Write commands need level
+//! frontends, checks, sessions), [`limits`] (runtime connection limits),
+//! [`registry`] (live client sessions) and `maps` (map/ACL runtime API,
+//! no level check: HAProxy allows it at level user). Write commands need level
 //! admin ("Permission denied" otherwise) and act through
 //! [`crate::upstream::server::ServerState`], the shared connection
 //! semaphores and the session registry. Must not do I/O.
 
 mod fields;
 pub mod limits;
+mod maps;
 pub mod registry;
 mod show;
 pub mod typed;
@@ -71,7 +73,7 @@ pub fn execute(line: &str, sess: &mut Session, st: &Stats) -> Reply {
         },
         ["set", "weight", ..] if !admin => text(DENIED),
         ["set", "weight", rest @ ..] => match find(st, rest.first().copied()) {
-            Ok((_, s)) => set_weight(s, rest.get(1).copied()),
+            Ok((px, s)) => set_weight(px, s, rest.get(1).copied()),
             Err(e) => text(e),
         },
         ["disable", "server", ..] | ["enable", "server", ..] | ["set", "server", ..] if !admin => {
@@ -113,6 +115,21 @@ fn more(w: &[&str], sess: &mut Session, st: &Stats) -> Reply {
         ["show", "sess", ..] if !oper => text(DENIED),
         ["show", "sess", ..] => text(show::sess(arg(2))),
         ["show", "servers", "conn", ..] => text(show::servers_conn(st, arg(3))),
+        [
+            v @ ("show" | "get" | "add" | "del" | "clear"),
+            k @ ("map" | "acl"),
+            rest @ ..,
+        ] => {
+            let m = *k == "map";
+            match *v {
+                "show" => maps::show(m, rest.first().copied()),
+                "get" => maps::get(m, rest),
+                "add" => maps::add(m, rest),
+                "del" => maps::del(m, rest),
+                _ => maps::clear(m, rest),
+            }
+        }
+        ["set", "map", rest @ ..] => maps::set(rest),
         ["clear", "counters", rest @ ..] if !oper || (rest.first() == Some(&"all") && !admin) => {
             text(DENIED)
         }
@@ -121,7 +138,8 @@ fn more(w: &[&str], sess: &mut Session, st: &Stats) -> Reply {
             text("")
         }
         ["set", "timeout", rest @ ..] => match write::timeout_cli(rest) {
-            // The CLI session keeps no per-session idle timeout yet.
+            Ok(d) if super::conn::set_idle_timeout(d) => text(""),
+            // Not on a CLI connection (the stats page's admin form).
             Ok(_) => text("'set timeout cli' is not supported by this version.\n"),
             Err(r) => r,
         },
@@ -175,7 +193,7 @@ fn find<'a>(st: &'a Stats, arg: Option<&str>) -> Result<(&'a PxView, &'a SrvView
 }
 
 /// `set weight <b>/<s> <w>[%]`; also `set server <b>/<s> weight <w>`.
-fn set_weight(s: &SrvView, arg: Option<&str>) -> Reply {
+fn set_weight(px: &PxView, s: &SrvView, arg: Option<&str>) -> Reply {
     let Some(a) = arg.filter(|a| !a.is_empty()) else {
         return text("Require <weight> or <weight%>.\n");
     };
@@ -197,6 +215,17 @@ fn set_weight(s: &SrvView, arg: Option<&str>) -> Reply {
         }
         n
     };
+    // Static algorithms (static-rr, map-based hashing) only take a server
+    // out (0) or back at its configured weight, like HAProxy.
+    let is_static = px
+        .be
+        .as_ref()
+        .is_some_and(|b| !b.live.balancer.dynamic_weights());
+    if is_static && w != 0 && w != u64::from(s.ir.weight) {
+        return text(
+            "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n",
+        );
+    }
     s.live.set_cur_weight(w as u32);
     s.touch();
     text("")
@@ -259,7 +288,7 @@ fn set_server(st: &Stats, rest: &[&str]) -> Reply {
             propagate(st, px, s);
             text("")
         }
-        Some("weight") => set_weight(s, rest.get(2).copied()),
+        Some("weight") => set_weight(px, s, rest.get(2).copied()),
         Some("health") => write::set_health(s, false, rest.get(2).copied()),
         Some("agent") => write::set_health(s, true, rest.get(2).copied()),
         Some("check-port") => write::check_port(s, rest.get(2).copied()),

@@ -4,7 +4,7 @@
 //! HAProxy's buffer; longer ones close the connection silently, as HAProxy
 //! does), `;`-separated commands (`\;` escapes), the answer
 //! framing (output + one empty line; prompt mode adds `> `), `prompt`,
-//! `quit`, the idle `stats timeout`, and the session level (lowered by
+//! `quit`, the idle `stats timeout` (or `set timeout cli`), and the session level (lowered by
 //! `operator`/`user`). Non-interactive mode runs the first line and any
 //! line already received with it, then closes. Must not know commands.
 
@@ -21,6 +21,17 @@ pub const MAX_LINE: usize = 16384;
 pub struct Session {
     pub level: Level,
     pub prompt: bool,
+}
+
+tokio::task_local! {
+    /// `set timeout cli` of the CLI connection being served.
+    static IDLE: std::cell::Cell<Option<std::time::Duration>>;
+}
+
+/// `set timeout cli <d>`: changes the idle timeout of the CLI connection
+/// running the command; false outside one (e.g. the stats page).
+pub fn set_idle_timeout(d: std::time::Duration) -> bool {
+    IDLE.try_with(|c| c.set(Some(d))).is_ok()
 }
 
 /// Splits a command line on unescaped `;` (`\;` stays a literal `;`).
@@ -62,6 +73,11 @@ pub fn run_line(line: &str, sess: &mut Session, stats: &Stats) -> (String, bool)
 /// Serves one connection until `quit`, EOF, the idle timeout, or the end
 /// of a non-interactive exchange.
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(s: S, level: Level, stats: Arc<Stats>) {
+    IDLE.scope(std::cell::Cell::new(None), serve_in(s, level, stats))
+        .await
+}
+
+async fn serve_in<S: AsyncRead + AsyncWrite + Unpin>(s: S, level: Level, stats: Arc<Stats>) {
     let mut sess = Session {
         level,
         prompt: false,
@@ -69,7 +85,9 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(s: S, level: Level, stats:
     let mut rd = BufReader::with_capacity(MAX_LINE, s);
     loop {
         let mut buf = Vec::new();
-        let read = tokio::time::timeout(stats.timeout, read_line(&mut rd, &mut buf)).await;
+        let idle = IDLE.try_with(|c| c.get()).ok().flatten();
+        let idle = idle.unwrap_or(stats.timeout);
+        let read = tokio::time::timeout(idle, read_line(&mut rd, &mut buf)).await;
         let line = match read {
             Ok(Ok(LineRead::Line)) => String::from_utf8_lossy(&buf).into_owned(),
             // HAProxy closes without a word when the buffer fills up.

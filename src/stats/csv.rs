@@ -178,8 +178,11 @@ fn frontend_row(st: &Stats, px: &PxView, fe: &super::FeView) -> String {
         t::FE_TCP
     };
     let mut r = Row::new(&px.name, "FRONTEND", tpl);
-    // Excludes the permit each idle accept loop holds.
-    r.set("scur", fe.scur());
+    // HAProxy's `feconn`: the live client sessions.
+    match &fe.live {
+        Some(l) => r.set("scur", load(&l.counters.feconn)),
+        None => r.set("scur", fe.scur()),
+    }
     if let Some(live) = &fe.live {
         let c = &live.counters;
         let http = px.mode == Mode::Http;
@@ -196,7 +199,12 @@ fn frontend_row(st: &Stats, px: &PxView, fe: &super::FeView) -> String {
             r.set("intercepted", load(&c.intercepted));
         }
     }
-    r.set("slim", fe.maxconn);
+    // `set maxconn frontend`, `disable|shutdown frontend`.
+    let (slim, status) = crate::stats::cmd::limits::frontend_view(fe);
+    r.set("slim", slim);
+    if let Some(st) = status {
+        r.set("status", st);
+    }
     r.set("iid", px.iid);
     r.set("mode", px.mode.name());
     let _ = st;
@@ -212,9 +220,10 @@ fn server_row(st: &Stats, px: &PxView, be: &BeView, s: &SrvView) -> String {
     let mut r = Row::new(&px.name, &s.ir.name, tpl);
     let l = &s.live;
     r.set("scur", l.conns());
+    // `set maxconn server` included.
     r.set(
         "slim",
-        s.ir.maxconn
+        l.cur_maxconn()
             .filter(|&m| m > 0)
             .map(|m| m.to_string())
             .unwrap_or_default(),
@@ -239,12 +248,42 @@ fn server_row(st: &Stats, px: &PxView, be: &BeView, s: &SrvView) -> String {
     r.set("tracked", s.ir.track.clone().unwrap_or_default());
     r.set("addr", s.addr_text());
     r.set("mode", px.mode.name());
+    // `disable health|agent`: HAProxy hides that check's cells.
+    let hp = l.health_paused.load(std::sync::atomic::Ordering::Relaxed);
+    let ap = l.agent_paused.load(std::sync::atomic::Ordering::Relaxed);
     for (col, val) in crate::health::columns::stat_columns(l) {
-        r.set(col, val);
+        let hidden = (hp && PAUSED_CHECK.contains(&col)) || (ap && PAUSED_AGENT.contains(&col));
+        if !hidden {
+            r.set(col, val);
+        }
     }
     let _ = st;
     r.line()
 }
+
+/// Cells of a health check that `disable health` hides.
+const PAUSED_CHECK: [&str; 8] = [
+    "check_status",
+    "check_code",
+    "check_duration",
+    "check_desc",
+    "last_chk",
+    "check_rise",
+    "check_fall",
+    "check_health",
+];
+
+/// Cells of an agent check that `disable agent` hides.
+const PAUSED_AGENT: [&str; 8] = [
+    "agent_status",
+    "agent_code",
+    "agent_duration",
+    "agent_desc",
+    "last_agt",
+    "agent_rise",
+    "agent_fall",
+    "agent_health",
+];
 
 /// `counts`: HAProxy's quirk of printing `UP (<running>/<servers>)` when
 /// `up` or `no-maint` was requested.

@@ -50,6 +50,10 @@ pub fn fields(st: &Stats) -> Vec<(&'static str, String)> {
     let g = &crate::metrics::GLOBAL;
     let now = crate::metrics::clock::now_ms();
     let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    // `set rate-limit connections|sessions global`.
+    let rl = crate::stats::cmd::limits::rate_limits();
+    let rate =
+        |c: &std::sync::atomic::AtomicU32| c.load(std::sync::atomic::Ordering::Relaxed).to_string();
     vec![
         ("Name", "Switchyard".into()),
         ("Version", VERSION.into()),
@@ -66,7 +70,14 @@ pub fn fields(st: &Stats) -> Vec<(&'static str, String)> {
         ("PoolFailed", z()),
         ("Ulimit-n", nofile_limit().to_string()),
         ("Maxsock", nofile_limit().to_string()),
-        ("Maxconn", max.clone()),
+        // `set maxconn global` changes the first, not the hard limit.
+        (
+            "Maxconn",
+            st.global.as_ref().map_or_else(
+                || max.clone(),
+                |g| crate::stats::cmd::limits::current_max(g, st.maxconn).to_string(),
+            ),
+        ),
         ("Hard_maxconn", max),
         ("CurrConns", st.cur_conns().to_string()),
         ("CumConns", load(&g.cum_conns).to_string()),
@@ -78,10 +89,10 @@ pub fn fields(st: &Stats) -> Vec<(&'static str, String)> {
         ("PipesUsed", z()),
         ("PipesFree", z()),
         ("ConnRate", g.conn_rate.read(now).to_string()),
-        ("ConnRateLimit", z()),
+        ("ConnRateLimit", rate(&rl.connections)),
         ("MaxConnRate", g.conn_rate_max.get().to_string()),
         ("SessRate", g.sess_rate.read(now).to_string()),
-        ("SessRateLimit", z()),
+        ("SessRateLimit", rate(&rl.sessions)),
         ("MaxSessRate", g.sess_rate_max.get().to_string()),
         ("SslRate", z()),
         ("SslRateLimit", z()),

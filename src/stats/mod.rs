@@ -96,7 +96,7 @@ impl SrvView {
 
     /// The server address as `show stat` prints it (`ip:port`).
     pub fn addr_text(&self) -> String {
-        match self.live.addr {
+        match self.live.cur_addr() {
             Some(a) => a.to_string(),
             None => self.ir.addr.clone(),
         }

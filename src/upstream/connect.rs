@@ -110,8 +110,11 @@ pub async fn connect_bound(
         first = false;
         crate::metrics::on_attempt(guard.server(), false);
         if let Some(stream) = try_once(guard.server(), be.connect_timeout).await {
+            guard.server().counters.observe.conn_ok();
+            crate::session::fetch::sess::note_server(guard.server());
             return Ok(Connected { stream, guard });
         }
+        guard.server().counters.observe.conn_failed();
         if !be.policy.retry_on.conn_failure || retry >= be.retries {
             guard.server().counters.conn_error();
             return Err(ConnectError::Failed);
@@ -139,7 +142,7 @@ pub async fn connect_bound(
 }
 
 async fn try_once(srv: &ServerState, timeout: Option<Duration>) -> Option<TcpStream> {
-    let addr = srv.addr?;
+    let addr = srv.cur_addr()?;
     let fut = TcpStream::connect(addr);
     let res = match timeout {
         Some(t) => tokio::time::timeout(t, fut).await.ok()?,

@@ -32,6 +32,7 @@ pub async fn acquire(
     }
     if reuse && let Some(stream) = guard.server().pool.take() {
         crate::metrics::on_attempt(guard.server(), true);
+        crate::session::fetch::sess::note_server(guard.server());
         return Ok(Lease {
             guard,
             stream,

@@ -3,10 +3,14 @@
 //! Owns: server selection (`roundrobin`, `static-rr`, `leastconn`, `first`,
 //! `source`, `uri`, `url_param`, `hdr()`, `random`, `hash <fetch>`) with
 //! HAProxy 2.6's exact hash placement (map-based table or consistent ring,
-//! see [`map`] and [`chash`]), and the active/backup split. Weighted
-//! rotations are precomputed schedules walked by an atomic cursor; hash
-//! tables are precomputed for the all-up case and rebuilt (cached) when
-//! servers are down. Must not connect anywhere or change server state.
+//! see [`map`] and [`chash`]), and the active/backup split. Weights are
+//! dynamic like HAProxy's: each pick reads the servers' effective weights
+//! ([`Balancer::eweight`]: `set weight`, agent weights, `slowstart`) and
+//! brings `roundrobin`'s fwrr trees ([`fwrr`]), `leastconn`'s tie order and
+//! the consistent ring up to date, replaying changes in the order they
+//! happened; map-based tables are rebuilt (cached) for the servers in
+//! service. `hash-balance-factor` bounds consistent-hash loads. Must not
+//! connect anywhere or change server state.
 //!
 //! Request-based algorithms get their key through [`with_request_hash`]:
 //! the HTTP session computes [`Balancer::request_hash`] and runs the
@@ -15,14 +19,17 @@
 
 pub mod algo;
 pub mod chash;
+pub mod fwrr;
 pub mod hash;
 pub mod key;
 pub mod map;
+pub mod rdp;
 
 pub use algo::{Algo, Expr, Kind, unsupported_balance};
 pub use hash::full_hash;
 
 use super::server::ServerState;
+use super::slowstart;
 use hash::Method;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -58,23 +65,55 @@ struct Group {
     full_map: Arc<Vec<usize>>,
     /// The last table built for a degraded set.
     cache: Mutex<Option<Degraded>>,
-    ring: chash::Ring,
+    /// Numeric ids, for the consistent ring's node keys.
+    ids: Vec<u32>,
+    /// The consistent ring for the effective weights it was built with.
+    ring: Mutex<(Vec<u32>, Arc<chash::Ring>)>,
+    /// `roundrobin`'s trees.
+    fwrr: Mutex<fwrr::Fwrr>,
+    /// `leastconn`'s tie order.
+    lc: Mutex<LcOrder>,
+}
+
+/// `leastconn`'s tie order: when each server was last repositioned.
+#[derive(Debug)]
+struct LcOrder {
+    /// Per server: the position stamp (lower = older = first).
+    order: Vec<u64>,
+    counter: u64,
+    /// Per server: the (usable, eweight) last applied.
+    seen: Vec<(bool, u32)>,
 }
 
 impl Group {
     fn new(servers: Vec<(Arc<ServerState>, u32, u32)>) -> Self {
         let eweights: Vec<u32> = servers.iter().map(|s| s.2).collect();
         let weights: Vec<u32> = servers.iter().map(|s| s.0.weight).collect();
-        let members: Vec<(usize, u32, u32)> = servers
+        let ids: Vec<u32> = servers.iter().map(|s| s.1).collect();
+        let dyn_w: Vec<u32> = servers
             .iter()
-            .enumerate()
-            .map(|(i, s)| (i, s.1, s.0.weight))
+            .map(|s| slowstart::eweight(s.0.weight, slowstart::WEIGHT_SCALE, 1, None))
+            .collect();
+        let members: Vec<(bool, u32)> = servers
+            .iter()
+            .zip(&dyn_w)
+            .map(|(s, &w)| (s.0.eligible(), w))
             .collect();
         Group {
             schedule: smooth_schedule(&weights),
             full_map: Arc::new(map::build(&eweights, &vec![true; eweights.len()])),
             eweights,
-            ring: chash::Ring::new(&members),
+            ring: Mutex::new((
+                dyn_w.clone(),
+                Arc::new(chash::Ring::new(&ring_members(&ids, &dyn_w))),
+            )),
+            ids,
+            fwrr: Mutex::new(fwrr::Fwrr::new(&members)),
+            lc: Mutex::new(LcOrder {
+                order: (0..servers.len() as u64).collect(),
+                counter: servers.len() as u64,
+                seen: members.clone(),
+            }),
             servers: servers.into_iter().map(|s| s.0).collect(),
             cursor: AtomicUsize::new(0),
             cache: Mutex::new(None),
@@ -90,9 +129,24 @@ impl Group {
     /// Up with a non-zero weight: the servers HAProxy keeps in its tables
     /// (a full server still gets its hashed requests, queued there).
     fn in_table(&self, i: usize) -> bool {
-        self.servers
-            .get(i)
-            .is_some_and(|s| s.is_up() && s.weight > 0)
+        self.servers.get(i).is_some_and(|s| s.eligible())
+    }
+
+    /// The consistent ring for the current effective weights (rebuilt
+    /// when they changed: HAProxy adds or removes the server's nodes).
+    fn ring(&self, ew: &dyn Fn(&ServerState) -> u32) -> Arc<chash::Ring> {
+        let Ok(mut r) = self.ring.lock() else {
+            let w: Vec<u32> = self.servers.iter().map(|s| ew(s)).collect();
+            return Arc::new(chash::Ring::new(&ring_members(&self.ids, &w)));
+        };
+        let same = r.0.len() == self.servers.len()
+            && self.servers.iter().zip(&r.0).all(|(s, &w)| ew(s) == w);
+        if !same {
+            let w: Vec<u32> = self.servers.iter().map(|s| ew(s)).collect();
+            let ring = Arc::new(chash::Ring::new(&ring_members(&self.ids, &w)));
+            *r = (w, ring);
+        }
+        r.1.clone()
     }
 
     /// The map-based table for the current states.
@@ -115,6 +169,15 @@ impl Group {
     }
 }
 
+/// (server index, id, node count) for the consistent ring.
+fn ring_members(ids: &[u32], ew: &[u32]) -> Vec<(usize, u32, u32)> {
+    ids.iter()
+        .zip(ew)
+        .enumerate()
+        .map(|(i, (&id, &w))| (i, id, w))
+        .collect()
+}
+
 /// The balancer of one backend.
 #[derive(Debug)]
 pub struct Balancer {
@@ -123,6 +186,8 @@ pub struct Balancer {
     backup: Group,
     all_backups: bool,
     rng: AtomicU64,
+    /// `hash-balance-factor` (percent, 0: none).
+    balance_factor: u32,
 }
 
 impl Balancer {
@@ -149,7 +214,48 @@ impl Balancer {
             backup: Group::new(bck),
             all_backups,
             rng: AtomicU64::new(seed | 1),
+            balance_factor: 0,
         }
+    }
+
+    /// Sets `hash-balance-factor` (percent; 0 turns it off).
+    pub fn with_balance_factor(mut self, factor: u32) -> Self {
+        self.balance_factor = factor;
+        self
+    }
+
+    /// `hash-balance-factor` (HAProxy's `chash_server_is_eligible`):
+    /// whether server `i` of `g` serves fewer connections than its share
+    /// of `factor`% of the backend's load plus one.
+    fn under_factor(&self, g: &Group, i: usize) -> bool {
+        let f = u64::from(self.balance_factor);
+        if f == 0 {
+            return true;
+        }
+        let Some(s) = g.servers.get(i) else {
+            return false;
+        };
+        let served: u64 = self
+            .active
+            .servers
+            .iter()
+            .chain(&self.backup.servers)
+            .map(|s| u64::from(s.conns()))
+            .sum();
+        let tot_w: u64 = g
+            .servers
+            .iter()
+            .filter(|s| s.eligible())
+            .map(|s| u64::from(self.eweight(s)))
+            .sum();
+        if tot_w == 0 {
+            return true;
+        }
+        let tot_slots = ((served + 1) * f).div_ceil(100);
+        let (per_w, rem) = (tot_slots / tot_w, tot_slots % tot_w);
+        let ew = u64::from(self.eweight(s));
+        let slots = ew * per_w + (ew * rem).div_ceil(tot_w);
+        u64::from(s.conns()) < slots
     }
 
     /// The hash of the request key for request-based algorithms (`None`
@@ -223,6 +329,29 @@ impl Balancer {
         )
     }
 
+    /// Whether weights other than 0 and the configured one take effect
+    /// (HAProxy's `BE_LB_PROP_DYN`: everything but `static-rr` and
+    /// map-based hashing, which only accept `0%` and `100%`).
+    pub fn dynamic_weights(&self) -> bool {
+        match &self.algo.kind {
+            Kind::RoundRobin | Kind::LeastConn | Kind::First | Kind::Random(_) => true,
+            Kind::StaticRr => false,
+            _ => self.algo.hash.method == Method::Consistent,
+        }
+    }
+
+    /// A server's effective weight (HAProxy's `eweight`): the current
+    /// user weight times [`slowstart::WEIGHT_SCALE`], ramped during a
+    /// `slowstart` warm-up for the dynamic algorithms.
+    pub fn eweight(&self, s: &ServerState) -> u32 {
+        let warm = if self.dynamic_weights() {
+            s.warmup()
+        } else {
+            None
+        };
+        slowstart::eweight(s.cur_weight(), slowstart::WEIGHT_SCALE, 1, warm)
+    }
+
     /// Active (non-backup) servers in service (HAProxy's `srv_act`).
     pub fn active_in_service(&self) -> usize {
         self.active.servers.iter().filter(|s| s.eligible()).count()
@@ -253,6 +382,9 @@ impl Balancer {
         src: IpAddr,
         avoid: Option<&Arc<ServerState>>,
     ) -> Option<Arc<ServerState>> {
+        if self.algo.kind == Kind::RoundRobin {
+            return self.fwrr(g, avoid);
+        }
         let first = self.pick_once(g, src, None)?;
         match avoid {
             Some(a) if Arc::ptr_eq(a, &first) => self.pick_once(g, src, avoid).or(Some(first)),
@@ -272,27 +404,9 @@ impl Balancer {
         let hashed =
             |s: &Arc<ServerState>| s.eligible() && !avoid.is_some_and(|a| Arc::ptr_eq(a, s));
         match &self.algo.kind {
-            Kind::RoundRobin | Kind::StaticRr => rotate(g, &ok),
-            Kind::LeastConn => {
-                let n = g.servers.len();
-                if n == 0 {
-                    return None;
-                }
-                // Ties rotate so equal servers share the load.
-                let start = g.cursor.fetch_add(1, Ordering::Relaxed) % n;
-                let mut best: Option<(u64, &Arc<ServerState>)> = None;
-                for k in 0..n {
-                    let s = &g.servers[(start + k) % n];
-                    if !ok(s) {
-                        continue;
-                    }
-                    let key = (u64::from(s.conns()) + 1) * 1_000_000 / u64::from(s.weight.max(1));
-                    if best.is_none_or(|(b, _)| key < b) {
-                        best = Some((key, s));
-                    }
-                }
-                best.map(|(_, s)| s.clone())
-            }
+            Kind::RoundRobin => self.fwrr(g, avoid),
+            Kind::StaticRr => rotate(g, &ok),
+            Kind::LeastConn => self.leastconn(g, &ok),
             Kind::First => g.servers.iter().find(|s| ok(s)).cloned(),
             Kind::Source => {
                 let h = self.algo.hash.modify(addr_hash(src));
@@ -316,7 +430,9 @@ impl Balancer {
     ) -> Option<Arc<ServerState>> {
         if self.algo.hash.method == Method::Consistent {
             let avoid_i = avoid.and_then(|a| g.servers.iter().position(|s| Arc::ptr_eq(s, a)));
-            let i = g.ring.lookup(h, &|i| g.in_table(i), avoid_i)?;
+            let ring = g.ring(&|s| self.eweight(s));
+            let skip = |i: usize| Some(i) == avoid_i || !self.under_factor(g, i);
+            let i = ring.lookup(h, &|i| g.in_table(i), &skip)?;
             let s = &g.servers[i];
             if ok(s) {
                 return Some(s.clone());
@@ -348,18 +464,17 @@ impl Balancer {
     ) -> Option<Arc<ServerState>> {
         let avoid_i = avoid.and_then(|a| g.servers.iter().position(|s| Arc::ptr_eq(s, a)));
         let mut best: Option<usize> = None;
+        let ring = g.ring(&|s| self.eweight(s));
         for _ in 0..draws.max(1) {
-            let Some(c) = g
-                .ring
-                .lookup(self.next_random(), &|i| ok(&g.servers[i]), avoid_i)
-            else {
+            let skip = |i: usize| Some(i) == avoid_i || !self.under_factor(g, i);
+            let Some(c) = ring.lookup(self.next_random(), &|i| ok(&g.servers[i]), &skip) else {
                 break;
             };
             best = Some(match best {
                 Some(b) if b != c => {
                     let (sb, sc) = (&g.servers[b], &g.servers[c]);
-                    if u64::from(sc.conns()) * u64::from(sb.weight)
-                        > u64::from(sb.conns()) * u64::from(sc.weight)
+                    if u64::from(sc.conns()) * u64::from(self.eweight(sb))
+                        > u64::from(sb.conns()) * u64::from(self.eweight(sc))
                     {
                         b
                     } else {
@@ -370,6 +485,77 @@ impl Balancer {
             });
         }
         best.map(|i| g.servers[i].clone())
+    }
+
+    /// `leastconn` (HAProxy's fwlc tree): the lowest
+    /// `(inflight + 1) * 4096 / eweight` (0 when idle) wins; equal keys
+    /// go in the order the servers were last repositioned (picked, or
+    /// changed in weight or state), oldest first.
+    fn leastconn(
+        &self,
+        g: &Group,
+        ok: &dyn Fn(&Arc<ServerState>) -> bool,
+    ) -> Option<Arc<ServerState>> {
+        let Ok(mut lc) = g.lc.lock() else {
+            return g.servers.iter().find(|s| ok(s)).cloned();
+        };
+        let mut todo: Vec<(u64, usize, (bool, u32))> = Vec::new();
+        for (i, s) in g.servers.iter().enumerate() {
+            let now = (s.eligible(), self.eweight(s));
+            if lc.seen.get(i).is_some_and(|&w| w != now) {
+                todo.push((s.changed_at(), i, now));
+            }
+        }
+        todo.sort_unstable();
+        for (_, i, now) in todo {
+            lc.seen[i] = now;
+            lc.counter += 1;
+            lc.order[i] = lc.counter;
+        }
+        let mut best: Option<(u64, u64, usize)> = None;
+        for (i, s) in g.servers.iter().enumerate() {
+            if !ok(s) {
+                continue;
+            }
+            let c = u64::from(s.conns());
+            let key = if c == 0 {
+                0
+            } else {
+                (c + 1) * 4096 / u64::from(self.eweight(s).max(1))
+            };
+            let cand = (key, lc.order.get(i).copied().unwrap_or(0), i);
+            if best.is_none_or(|b| cand < b) {
+                best = Some(cand);
+            }
+        }
+        let (_, _, i) = best?;
+        lc.counter += 1;
+        lc.order[i] = lc.counter;
+        g.servers.get(i).cloned()
+    }
+
+    /// `roundrobin`: HAProxy's fwrr trees, brought up to date with the
+    /// servers' current usability and effective weights first.
+    fn fwrr(&self, g: &Group, avoid: Option<&Arc<ServerState>>) -> Option<Arc<ServerState>> {
+        let Ok(mut f) = g.fwrr.lock() else {
+            return rotate(g, &|s: &Arc<ServerState>| s.usable());
+        };
+        // Changes replay in the order they happened, like HAProxy
+        // applying each at once.
+        let mut todo: Vec<(u64, usize, bool, u32)> = Vec::new();
+        for (i, s) in g.servers.iter().enumerate() {
+            let (u, w) = (s.eligible(), self.eweight(s));
+            if f.differs(i, u, w) {
+                todo.push((s.changed_at(), i, u, w));
+            }
+        }
+        todo.sort_unstable();
+        for (_, i, u, w) in todo {
+            f.update(i, u, w);
+        }
+        let avoid_i = avoid.and_then(|a| g.servers.iter().position(|s| Arc::ptr_eq(s, a)));
+        let i = f.next(&|i| !g.servers[i].has_slot(), avoid_i)?;
+        g.servers.get(i).cloned()
     }
 
     fn next_random(&self) -> u32 {

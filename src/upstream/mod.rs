@@ -18,6 +18,7 @@ pub mod pool;
 pub mod queue;
 pub mod retry;
 pub mod server;
+pub mod slowstart;
 
 use crate::config::ir::Proxy;
 use server::ServerState;
@@ -92,6 +93,14 @@ impl Backend {
                     _ => {}
                 }
                 st.maxqueue = server_u32(&s.options, "maxqueue");
+                st.slowstart = s
+                    .options
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == "slowstart")
+                    .and_then(|(_, v)| v.first())
+                    .and_then(|v| crate::config::units::parse_time_ms(v).ok())
+                    .map_or(0, slowstart::slowstart_secs);
                 st.be_queue = Some(be_queue.clone());
                 st.pool = Arc::new(pool::Pool::from_options(&s.options));
                 st.counters = Arc::new(crate::metrics::ServerCounters::new(counters.clone()));
@@ -105,7 +114,8 @@ impl Backend {
         let algo = lb::Algo::from_proxy(p);
         Backend {
             name: p.name.clone(),
-            balancer: lb::Balancer::new(algo, &servers, p.option("allbackups")),
+            balancer: lb::Balancer::new(algo, &servers, p.option("allbackups"))
+                .with_balance_factor(lb::algo::balance_factor(p)),
             servers,
             retries: p.retries.unwrap_or(3),
             redispatch: retry::redispatch_interval(p).is_some_and(|i| i != 0),

@@ -15,6 +15,9 @@ pub enum AdminState {
     Maint,
 }
 
+/// Process-wide order of server changes (see [`ServerState::changed_at`]).
+static CHANGES: AtomicU64 = AtomicU64::new(1);
+
 /// One `server` line, live.
 #[derive(Debug)]
 pub struct ServerState {
@@ -45,6 +48,14 @@ pub struct ServerState {
     admin: AtomicU8,
     /// Current user weight (`set weight`); starts at `weight`.
     uweight: AtomicU32,
+    /// `slowstart`, whole seconds (0: none).
+    pub slowstart: u32,
+    /// When the server last came up from down (milliseconds on the
+    /// process clock, `u64::MAX`: never), for `slowstart`.
+    up_since: AtomicU64,
+    /// Order of the last change that can move the balancer (weight,
+    /// up/down, admin state, NOLB), so it replays them in order.
+    changed: AtomicU64,
     cur_conns: AtomicU32,
     total_conns: AtomicU64,
     /// `set maxconn server` (runtime API): `u32::MAX` = not set, use
@@ -54,6 +65,17 @@ pub struct ServerState {
     /// must not run probes of that kind while set.
     pub health_paused: AtomicBool,
     pub agent_paused: AtomicBool,
+    /// `on-marked-down shutdown-sessions`: a health transition to DOWN
+    /// kills the sessions using this server.
+    pub shutdown_on_down: AtomicBool,
+    /// `on-marked-up shutdown-backup-sessions`: coming UP kills the
+    /// sessions on the backend's backup servers.
+    pub shutdown_backups_on_up: AtomicBool,
+    /// `set server <b>/<s> addr` (runtime API): replaces [`Self::addr`]
+    /// for traffic and checks (read with [`Self::cur_addr`]).
+    rt_addr: arc_swap::ArcSwapOption<SocketAddr>,
+    /// `set server <b>/<s> check-port`: `u32::MAX` = not set.
+    rt_check_port: AtomicU32,
     /// Idle keep-alive connections to this server (not counted in
     /// `cur_conns`).
     pub pool: std::sync::Arc<super::pool::Pool>,
@@ -81,15 +103,45 @@ impl ServerState {
             stopping: AtomicBool::new(false),
             admin: AtomicU8::new(0),
             uweight: AtomicU32::new(weight),
+            slowstart: 0,
+            up_since: AtomicU64::new(u64::MAX),
+            changed: AtomicU64::new(0),
             cur_conns: AtomicU32::new(0),
             total_conns: AtomicU64::new(0),
             rt_maxconn: AtomicU32::new(u32::MAX),
             health_paused: AtomicBool::new(false),
             agent_paused: AtomicBool::new(false),
+            shutdown_on_down: AtomicBool::new(false),
+            shutdown_backups_on_up: AtomicBool::new(false),
+            rt_addr: arc_swap::ArcSwapOption::empty(),
+            rt_check_port: AtomicU32::new(u32::MAX),
             pool: Default::default(),
             check: std::sync::OnceLock::new(),
             counters: Default::default(),
         }
+    }
+
+    /// The address traffic and checks go to now: the configured one
+    /// until `set server ... addr` changes it.
+    pub fn cur_addr(&self) -> Option<SocketAddr> {
+        match &*self.rt_addr.load() {
+            Some(a) => Some(**a),
+            None => self.addr,
+        }
+    }
+
+    /// `set server ... addr`: traffic and checks go to `a` from now on.
+    pub fn set_addr(&self, a: SocketAddr) {
+        self.rt_addr.store(Some(std::sync::Arc::new(a)));
+    }
+
+    /// `set server ... check-port`, if used.
+    pub fn check_port(&self) -> Option<u16> {
+        u16::try_from(self.rt_check_port.load(Ordering::Relaxed)).ok()
+    }
+
+    pub fn set_check_port(&self, p: u16) {
+        self.rt_check_port.store(u32::from(p), Ordering::Relaxed);
     }
 
     /// Usable for new traffic: [`Self::eligible`] with a free slot under
@@ -114,6 +166,7 @@ impl ServerState {
 
     /// Health checks: enter or leave NOLB.
     pub fn set_stopping(&self, v: bool) {
+        self.stamp();
         self.stopping.store(v, Ordering::Relaxed);
     }
 
@@ -127,6 +180,12 @@ impl ServerState {
 
     /// Runtime API: `set server ... state`, `disable/enable server`.
     pub fn set_admin_state(&self, st: AdminState) {
+        self.stamp();
+        // Leaving maintenance warms up like coming up (`slowstart`).
+        if st != AdminState::Maint && self.admin_state() == AdminState::Maint && self.is_up() {
+            self.up_since
+                .store(super::slowstart::clock_ms(), Ordering::Relaxed);
+        }
         let v = match st {
             AdminState::Ready => 0,
             AdminState::Drain => 1,
@@ -143,6 +202,7 @@ impl ServerState {
     /// Runtime API: `set weight`. Only 0 vs non-zero changes selection so
     /// far (the weighted schedules are built from `weight` at startup).
     pub fn set_cur_weight(&self, w: u32) {
+        self.stamp();
         self.uweight.store(w, Ordering::Relaxed);
     }
 
@@ -150,9 +210,42 @@ impl ServerState {
         self.up.load(Ordering::Relaxed)
     }
 
-    /// Health checks (or admin commands) flip this.
+    /// Health checks (or admin commands) flip this. Coming up from down
+    /// starts the `slowstart` warm-up.
     pub fn set_up(&self, up: bool) {
-        self.up.store(up && self.addr.is_some(), Ordering::Relaxed);
+        self.stamp();
+        let now_up = up && self.addr.is_some();
+        let was = self.up.swap(now_up, Ordering::Relaxed);
+        if now_up && !was {
+            self.up_since
+                .store(super::slowstart::clock_ms(), Ordering::Relaxed);
+        }
+    }
+
+    fn stamp(&self) {
+        self.changed
+            .store(CHANGES.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+    }
+
+    /// When this server last changed in a way the balancer follows
+    /// (process-wide order; 0: never since start-up).
+    pub fn changed_at(&self) -> u64 {
+        self.changed.load(Ordering::Relaxed)
+    }
+
+    /// While warming up after coming up (`slowstart`): (whole seconds
+    /// elapsed, slowstart seconds).
+    pub fn warmup(&self) -> Option<(u64, u32)> {
+        if self.slowstart == 0 {
+            return None;
+        }
+        let since = self.up_since.load(Ordering::Relaxed);
+        if since == u64::MAX {
+            return None;
+        }
+        let now = super::slowstart::clock_ms();
+        let elapsed = (now / 1000).saturating_sub(since / 1000);
+        (elapsed < u64::from(self.slowstart)).then_some((elapsed, self.slowstart))
     }
 
     pub fn has_slot(&self) -> bool {
@@ -167,16 +260,19 @@ impl ServerState {
     /// when it limits anything.
     fn limit(&self) -> Option<u32> {
         match self.rt_maxconn.load(Ordering::Relaxed) {
-            u32::MAX => {
-                self.maxconn
-                    .filter(|&m| m > 0)
-                    .map(|m| match (self.minconn, self.load.get()) {
-                        (Some(min), Some(l)) => {
-                            super::load::dynamic_max(m, min, l.beconn(), l.fullconn)
-                        }
-                        _ => m,
-                    })
-            }
+            u32::MAX => self
+                .maxconn
+                .filter(|&m| m > 0)
+                .map(|m| match (self.minconn, self.load.get()) {
+                    (Some(min), Some(l)) => {
+                        super::load::dynamic_max(m, min, l.beconn(), l.fullconn)
+                    }
+                    _ => m,
+                })
+                .map(|m| match self.warmup() {
+                    Some((e, ss)) => super::slowstart::ramp_maxconn(m, e, ss),
+                    None => m,
+                }),
             0 => None,
             m => Some(m),
         }

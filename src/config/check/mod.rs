@@ -7,7 +7,9 @@
 //! they record into the IR and report through [`Checker`] helpers, never by
 //! printing.
 
+mod defrefs;
 mod global;
+mod inherit;
 mod kw;
 mod other;
 mod post;
@@ -77,6 +79,8 @@ pub(crate) struct Checker<'a> {
     /// Index in cfg.defaults of the last anonymous/named defaults.
     pub last_defaults: Option<usize>,
     pub named_defaults: HashMap<String, usize>,
+    /// How each defaults section (by index) was referenced so far.
+    pub defaults_refs: HashMap<usize, defrefs::DefaultsRefs>,
     /// Per-proxy: server name → declaration line (duplicate detection).
     pub other: other::OtherState,
     pub getenv: &'a dyn Fn(&str) -> Option<String>,
@@ -302,6 +306,7 @@ pub fn check(ast: &Ast, getenv: &dyn Fn(&str) -> Option<String>, opts: Options) 
         aborted: false,
         last_defaults: None,
         named_defaults: HashMap::new(),
+        defaults_refs: HashMap::new(),
         other: other::OtherState::default(),
         getenv,
         base_dir: std::path::PathBuf::from("."),
@@ -321,6 +326,8 @@ pub fn check(ast: &Ast, getenv: &dyn Fn(&str) -> Option<String>, opts: Options) 
             post::run(&mut c);
         }
     }
+    // After every diagnostic: the inherited lines are for the engines.
+    inherit::apply(&mut c.cfg);
     CheckResult {
         config: c.cfg,
         diags: c.diags,

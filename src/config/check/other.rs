@@ -4,10 +4,13 @@
 //!
 //! Owns: their header and keyword validation and the end-of-section checks
 //! HAProxy makes (a cache needs a size, a program needs a command ...).
-//! None of these features run yet: every use is recorded as unsupported.
+//! `userlist` and `http-errors` sections are kept in the IR
+//! ([`crate::config::ir::Userlist`], [`crate::config::ir::HttpErrors`]);
+//! the other sections do not run yet: every use is recorded as unsupported.
 
 use super::kw;
 use super::{Checker, Cur, Line};
+use crate::config::ir::{ErrorFile, Group, HttpErrors, Password, User, Userlist};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -77,8 +80,21 @@ pub(super) fn start(c: &mut Checker<'_>, l: &Line<'_>) {
             ),
         }
     }
-    if kind != Kind::NamespaceList {
-        c.unsupported(l, kw);
+    match kind {
+        Kind::NamespaceList => {}
+        Kind::Userlist if !name.is_empty() => c.cfg.userlists.push(Userlist {
+            origin: l.origin(),
+            name: name.clone(),
+            users: Vec::new(),
+            groups: Vec::new(),
+        }),
+        Kind::HttpErrors if !name.is_empty() => c.cfg.http_errors.push(HttpErrors {
+            origin: l.origin(),
+            name: name.clone(),
+            files: Vec::new(),
+        }),
+        Kind::Userlist | Kind::HttpErrors => {}
+        _ => c.unsupported(l, kw),
     }
     match kind {
         Kind::Program => c.other.programs.push(name.clone()),
@@ -153,8 +169,18 @@ pub(super) fn line(c: &mut Checker<'_>, l: &Line<'_>, mut s: OtherSection) {
         (Kind::HttpErrors, "errorfile") => {
             if let Err(e) = kw::load_errorfile(l.arg(1), l.arg(2), c) {
                 c.alert(l, "bad-errorfile", e);
+                return;
+            }
+            // Statuses HAProxy ignores (with a warning) are not kept.
+            let code = l.arg(1).parse::<u16>().ok();
+            let (origin, path) = (l.origin(), l.arg(2).to_string());
+            if let (Some(code), Some(h)) = (code, c.cfg.http_errors.last_mut())
+                && h.name == s.name
+            {
+                h.files.push(ErrorFile { origin, code, path });
             }
         }
+        (Kind::Userlist, "user" | "group") => userlist_line(c, l, &s.name),
         _ => {}
     }
     c.cur = Cur::Other(s);
@@ -181,5 +207,50 @@ pub(super) fn end(c: &mut Checker<'_>, s: OtherSection) {
             c.file_failed = true;
         }
         _ => {}
+    }
+}
+
+/// `user <name> [password|insecure-password <pw>] [groups <g>[,<g>...]]`
+/// and `group <name> [users <u>[,<u>...]]` into the current userlist.
+fn userlist_line(c: &mut Checker<'_>, l: &Line<'_>, list: &str) {
+    let list_of = |v: &str| -> Vec<String> {
+        v.split(',')
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let (origin, name) = (l.origin(), l.arg(1).to_string());
+    let mut password = Password::None;
+    let mut members = Vec::new();
+    let mut i = 2;
+    while i < l.words.len() {
+        match l.arg(i) {
+            "password" => password = Password::Crypt(l.arg(i + 1).to_string()),
+            "insecure-password" => password = Password::Insecure(l.arg(i + 1).to_string()),
+            "groups" | "users" => members.extend(list_of(l.arg(i + 1))),
+            _ => {}
+        }
+        i += 2;
+    }
+    if matches!(password, Password::Crypt(_)) {
+        // Checking crypt(3) hashes needs libcrypt: refused at start-up.
+        c.unsupported(l, "user password");
+    }
+    let Some(u) = c.cfg.userlists.last_mut().filter(|u| u.name == list) else {
+        return;
+    };
+    if l.arg(0) == "user" {
+        u.users.push(User {
+            origin,
+            name,
+            password,
+            groups: members,
+        });
+    } else {
+        u.groups.push(Group {
+            origin,
+            name,
+            users: members,
+        });
     }
 }

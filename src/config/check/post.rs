@@ -33,6 +33,7 @@ pub(super) fn run(c: &mut Checker<'_>) {
             continue;
         }
         let kname = kind_name(p);
+        unknown_http_errors(c, p);
         if p.kind == ProxyKind::Frontend && p.binds.is_empty() {
             c.warn_plain(
                 "no-bind",
@@ -386,5 +387,27 @@ fn resolve_servers(c: &mut Checker<'_>) {
     c.cfg.proxies = proxies;
     if failed {
         c.alert_plain("server-addr", "Failed to initialize server(s) addr.");
+    }
+}
+
+/// `errorfiles <name>` naming no `http-errors` section (the proxy's own
+/// lines and the ones of its defaults section), HAProxy's post-parse alert.
+fn unknown_http_errors(c: &mut Checker<'_>, p: &crate::config::ir::Proxy) {
+    let inherited = c.cfg.defaults_of(p).map(|d| d.directives.clone());
+    let lines = inherited.iter().flatten().chain(p.directives.iter());
+    let mut msgs = Vec::new();
+    for d in lines {
+        let w = |i: usize| d.words.get(i).map(String::as_str).unwrap_or("");
+        if w(0) == "errorfiles" && c.cfg.http_errors(w(1)).is_none() {
+            msgs.push(format!(
+                "proxy '{}': unknown http-errors section '{}' (at {}).",
+                p.name,
+                w(1),
+                d.origin
+            ));
+        }
+    }
+    for m in msgs {
+        c.alert_plain("unknown-http-errors", m);
     }
 }

@@ -117,12 +117,22 @@ pub(super) fn start(c: &mut Checker<'_>, l: &Line<'_>) {
                 return;
             }
         },
+        // A `defaults` section inherits only through `from` (2.6.12).
+        None if kind == ProxyKind::Defaults => None,
         None => c.last_defaults,
     };
+    if let Some(i) = defaults_idx
+        && !super::defrefs::refer(c, l, kind, i, from.is_some())
+    {
+        set_cur(c, None);
+        return;
+    }
 
     let mut p = Proxy::new(name, kind, l.origin());
     if let Some(d) = defaults_idx.and_then(|i| c.cfg.defaults.get(i)) {
         p.inherit_from(d);
+        p.defaults_from = Some(d.name.clone());
+        p.defaults_idx = defaults_idx;
     }
     if kind == ProxyKind::Defaults {
         c.cfg.defaults.push(p);

@@ -26,6 +26,7 @@ fn spec(kind: CheckKind, inter_ms: u64) -> CheckSpec {
         log_health_checks: false,
         spread_pct: 0,
         max_spread: None,
+        observe: None,
     }
 }
 

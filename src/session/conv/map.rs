@@ -5,34 +5,47 @@
 //! key = first word, value = the rest) and the lookup. Must not know the
 //! sample expression around it.
 
+use crate::config::sample::MatchMethod;
 use crate::config::sample::pattern::parse_pattern;
-use crate::config::sample::{MatchMethod, Pattern};
-use crate::session::acl::pat::Pats;
 use crate::session::fetch::Smp;
+use crate::session::patref::{Out, PatRef, User};
 use std::path::Path;
+use std::sync::Arc;
 
-/// A loaded map.
+/// A loaded map: a user of the file's shared, runtime-mutable
+/// [`PatRef`] (the CLI's `add map` etc. reach the converter through it).
 #[derive(Debug, Clone)]
 pub struct Map {
-    pats: Pats,
-    values: Vec<Smp<'static>>,
+    user: Arc<User>,
     default: Option<Smp<'static>>,
 }
 
-/// The value type of a map (`map_*_int`, `map_*_ip`, else string).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Out {
-    Str,
-    Int,
-    Ip,
-}
-
-fn value(out: Out, v: &str) -> Option<Smp<'static>> {
-    match out {
-        Out::Str => Some(Smp::owned(v.as_bytes().to_vec())),
-        Out::Int => v.trim().parse().ok().map(Smp::Int),
-        Out::Ip => Smp::str(v.trim().as_bytes()).to_ip().map(Smp::Ip),
+/// Reads a map file: `(key, value)` per line.
+fn read(
+    file: &str,
+    method: MatchMethod,
+    out: Out,
+) -> Result<Vec<(String, Option<String>)>, String> {
+    let text =
+        std::fs::read(Path::new(file)).map_err(|_| format!("failed to open map file <{file}>"))?;
+    let text = String::from_utf8_lossy(&text);
+    let mut es = Vec::new();
+    for (n, line) in text.split('\n').enumerate() {
+        let l = line.trim_start_matches([' ', '\t']).trim_end_matches('\r');
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let (k, v) = match l.find([' ', '\t']) {
+            Some(i) => (&l[..i], l[i..].trim_start_matches([' ', '\t'])),
+            None => (l, ""),
+        };
+        parse_pattern(method, k, false, true)
+            .map_err(|e| format!("{e} at line {} of map file '{file}'", n + 1))?;
+        out.value(v)
+            .ok_or_else(|| format!("bad value at line {} of map file '{file}'", n + 1))?;
+        es.push((k.to_string(), Some(v.to_string())));
     }
+    Ok(es)
 }
 
 impl Map {
@@ -49,48 +62,25 @@ impl Map {
             Some("ip") => Out::Ip,
             _ => Out::Str,
         };
-        let text = std::fs::read(Path::new(file))
-            .map_err(|_| format!("failed to open map file <{file}>"))?;
-        let text = String::from_utf8_lossy(&text);
-        let mut pats = Vec::new();
-        let mut values = Vec::new();
-        for (n, line) in text.split('\n').enumerate() {
-            let l = line.trim_start_matches([' ', '\t']).trim_end_matches('\r');
-            if l.is_empty() || l.starts_with('#') {
-                continue;
-            }
-            let (k, v) = match l.find([' ', '\t']) {
-                Some(i) => (&l[..i], l[i..].trim_start_matches([' ', '\t'])),
-                None => (l, ""),
-            };
-            let pv = parse_pattern(method, k, false, true)
-                .map_err(|e| format!("{e} at line {} of map file '{file}'", n + 1))?;
-            let val = value(out, v)
-                .ok_or_else(|| format!("bad value at line {} of map file '{file}'", n + 1))?;
-            pats.push(Pattern {
-                text: k.to_string(),
-                value: pv,
-                origin: None,
-            });
-            values.push(val);
-        }
+        let entries = match PatRef::lookup(true, file) {
+            Some(_) => Vec::new(),
+            None => read(file, method, out)?,
+        };
+        let desc = format!("pattern loaded from file '{file}' used by map");
+        let (_, user) = PatRef::attach(file, true, &desc, || entries, method, false, Some(out))?;
         let default = match default {
-            Some(d) => Some(value(out, d).ok_or_else(|| format!("bad default value '{d}'"))?),
+            Some(d) => Some(
+                out.value(d)
+                    .ok_or_else(|| format!("bad default value '{d}'"))?,
+            ),
             None => None,
         };
-        Ok(Map {
-            pats: Pats::compile(method, false, &pats)?,
-            values,
-            default,
-        })
+        Ok(Map { user, default })
     }
 
     /// The value for `v`, else the default.
     pub fn lookup(&self, v: &Smp<'_>) -> Option<Smp<'static>> {
-        self.pats
-            .find(v)
-            .and_then(|i| self.values.get(i).cloned())
-            .or_else(|| self.default.clone())
+        self.user.value_of(v).or_else(|| self.default.clone())
     }
 }
 

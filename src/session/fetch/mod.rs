@@ -7,6 +7,7 @@
 //! plus converters). A fetch we do not implement is an error at startup.
 //! Must not match, and must not modify messages.
 
+pub mod auth;
 pub mod expr;
 pub mod http;
 pub mod payload;
@@ -126,6 +127,8 @@ pub enum Fetch {
     FeName,
     BeName,
     Var(String, Option<Smp<'static>>),
+    /// `http_auth(<userlist>)`.
+    HttpAuth(String),
     /// A fetch reading the request in request rules and the response in
     /// response rules (`hdr()`): the request form, the response form.
     Dir(Box<Fetch>, Box<Fetch>),
@@ -330,6 +333,15 @@ impl Fetch {
                 s_arg(a, 0).unwrap_or_default(),
                 s_arg(a, 1).map(|d| Smp::owned(d.into_bytes())),
             ),
+            "http_auth" => {
+                let list = s_arg(a, 0).unwrap_or_default();
+                if !auth::known(&list) {
+                    return Err(format!(
+                        "unable to find userlist '{list}' referenced in arg 1 of 'http_auth'"
+                    ));
+                }
+                F::HttpAuth(list)
+            }
             other => return Err(format!("sample fetch '{other}' is not implemented")),
         })
     }
@@ -544,6 +556,9 @@ impl Fetch {
                 };
             }
             F::Var(n, default) => out.extend(sess::get_var(n).or_else(|| default.clone())),
+            F::HttpAuth(list) => {
+                out.extend(req.and_then(|r| auth::http_auth(list, r)).map(Smp::Bool))
+            }
         }
         false
     }
@@ -556,6 +571,7 @@ impl Fetch {
         match self {
             F::Path | F::Pathq | F::Url | F::Query | F::Method | F::Base | F::Base32 => true,
             F::ReqVer | F::UrlParam(..) | F::Hdrs | F::HttpFirstReq => true,
+            F::HttpAuth(_) => true,
             F::Hdr { res, .. } | F::HdrCnt { res, .. } | F::HdrIp { res, .. } => !res,
             F::HdrVal { res, .. } | F::Cook { res, .. } | F::CookCnt { res, .. } => !res,
             F::CookVal { res, .. } => !res,

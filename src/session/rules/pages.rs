@@ -60,9 +60,9 @@ impl ProxyReplies {
         out.originalto =
             super::origto::OriginalTo::from_proxy(p, defaults.map(|d| d.directives.as_slice()));
         if let Some(d) = defaults {
-            out.add_lines(&d.directives)?;
+            out.add_lines(&d.directives, cfg)?;
         }
-        out.add_lines(&p.directives)?;
+        out.add_lines(&p.directives, cfg)?;
         let lines: Vec<Vec<String>> = p.rules.iter().map(|r| r.words.clone()).collect();
         let needs_acls = p.kind.has_fe()
             || lines
@@ -115,7 +115,7 @@ impl ProxyReplies {
         Some(if fail { 503 } else { 200 })
     }
 
-    fn add_lines(&mut self, lines: &[RawRule]) -> Result<(), String> {
+    fn add_lines(&mut self, lines: &[RawRule], cfg: &Config) -> Result<(), String> {
         for l in lines {
             let w = &l.words;
             let at = |e: String| format!("parsing [{}:{}] : {e}", l.origin.file, l.origin.line);
@@ -129,6 +129,7 @@ impl ProxyReplies {
                         .map_err(|e| at(format!("errorfile '{path}' : {e}")))?;
                     self.errors.insert(code, Arc::new(Reply::file(f)));
                 }
+                Some("errorfiles") => self.add_errorfiles(w, cfg).map_err(at)?,
                 Some(kw @ ("errorloc" | "errorloc302" | "errorloc303")) => {
                     let Some(code) = code_of(arg(w, 1)) else {
                         continue;
@@ -149,6 +150,27 @@ impl ProxyReplies {
         Ok(())
     }
 
+    /// `errorfiles <http-errors> [<code> ...]`: the section's pages (all,
+    /// or only the listed codes) replace the ones set so far.
+    fn add_errorfiles(&mut self, w: &[String], cfg: &Config) -> Result<(), String> {
+        let name = arg(w, 1);
+        let sec = cfg
+            .http_errors(name)
+            .ok_or_else(|| format!("errorfiles : unknown http-errors section '{name}'"))?;
+        let only: Vec<u16> = w.iter().skip(2).filter_map(|c| code_of(c)).collect();
+        for f in &sec.files {
+            if !ERRORFILE_CODES.contains(&f.code) || !(only.is_empty() || only.contains(&f.code)) {
+                continue;
+            }
+            let raw = std::fs::read(&f.path)
+                .map_err(|e| format!("errorfile : cannot read '{}' : {e}", f.path))?;
+            let page =
+                ErrorFile::parse(&raw).map_err(|e| format!("errorfile '{}' : {e}", f.path))?;
+            self.errors.insert(f.code, Arc::new(Reply::file(page)));
+        }
+        Ok(())
+    }
+
     /// The reply configured for `status`, if any.
     pub fn get(&self, status: u16) -> Option<&Arc<Reply>> {
         self.errors.get(&status)
@@ -164,13 +186,10 @@ fn code_of(s: &str) -> Option<u16> {
     s.parse().ok().filter(|c| ERRORFILE_CODES.contains(c))
 }
 
-/// The `defaults` section `p` inherits from: the last one declared before
-/// it in the same file (the IR does not record `from <name>`).
+/// The `defaults` section `p` inherits from (`from <name>`, else the last
+/// one declared before it).
 fn defaults_of<'a>(p: &Proxy, cfg: &'a Config) -> Option<&'a Proxy> {
-    cfg.defaults
-        .iter()
-        .filter(|d| d.origin.file == p.origin.file && d.origin.line < p.origin.line)
-        .max_by_key(|d| d.origin.line)
+    cfg.defaults_of(p)
 }
 
 /// Where a reply is generated: the backend's replies (when one was

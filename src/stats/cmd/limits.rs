@@ -98,12 +98,19 @@ pub fn set_max(sem: &Arc<Semaphore>, configured: u32, new: u32) {
     }
 }
 
+/// Spawns `f` after polling it once here: a semaphore acquire in it
+/// joins the (fair) wait queue at once, before any accept loop can take
+/// the permits it wants, even when the runtime is slow to run new tasks.
 fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(
     f: F,
 ) -> Option<tokio::task::JoinHandle<()>> {
-    tokio::runtime::Handle::try_current()
-        .ok()
-        .map(|h| h.spawn(f))
+    let h = tokio::runtime::Handle::try_current().ok()?;
+    let mut f = Box::pin(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    if f.as_mut().poll(&mut cx).is_ready() {
+        return None;
+    }
+    Some(h.spawn(f))
 }
 
 /// `disable frontend`: no new connection is accepted (the semaphore is

@@ -1,194 +1,153 @@
 //! The registry of live client sessions, for `show sess` and
-//! `shutdown session[s]`.
+//! `shutdown session[s]`, and for the servers' `on-marked-down
+//! shutdown-sessions` / `on-marked-up shutdown-backup-sessions`.
 //!
-//! Owns: one process-wide list of the sessions being served (frontend,
-//! source, start time, chosen backend/server) and their kill switch.
-//! The data path only calls [`register`] once per accepted connection
-//! (keeping the returned [`SessionHandle`] alive for the session's
-//! lifetime and stopping when [`SessionHandle::killed`] completes) and
-//! [`note_server`] when a server is chosen. Must not touch session bytes.
+//! Owns: a process-wide, sharded map from session id to a weak reference
+//! of the session object ([`Sess`], which lives in
+//! [`crate::session::fetch::sess`] and inserts/removes itself). Insert
+//! and remove take one shard lock, uncontended in practice (shards are
+//! picked by id). Must not touch session bytes.
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
-use tokio::sync::Notify;
+use crate::session::fetch::sess::Sess;
+use crate::upstream::server::ServerState;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-/// One registered session.
-#[derive(Debug)]
-pub struct Entry {
-    pub id: u64,
-    pub frontend: String,
-    pub src: Option<SocketAddr>,
-    pub started: Instant,
-    /// `(backend, server)` once a server was chosen.
-    pub target: Mutex<Option<(String, String)>>,
-    kill: Notify,
-    killed: AtomicBool,
+/// What `show sess` lists: the session object itself.
+pub type Entry = Sess;
+
+const SHARDS: usize = 16;
+
+type Shard = Mutex<HashMap<u64, Weak<Sess>>>;
+
+fn shards() -> &'static [Shard; SHARDS] {
+    static S: OnceLock<[Shard; SHARDS]> = OnceLock::new();
+    S.get_or_init(|| std::array::from_fn(|_| Mutex::new(HashMap::new())))
 }
 
-impl Entry {
-    /// HAProxy's `proto=` word for this session.
-    pub fn proto(&self) -> &'static str {
-        match self.src {
-            Some(SocketAddr::V4(_)) => "tcpv4",
-            Some(SocketAddr::V6(_)) => "tcpv6",
-            None => "unix_stream",
+fn shard(id: u64) -> &'static Shard {
+    // Ids step by 0x10: use the bits above.
+    &shards()[((id >> 4) as usize) % SHARDS]
+}
+
+/// A fresh session id (a recognisable, non-zero "pointer").
+pub fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    0x1000 + NEXT.fetch_add(1, Ordering::Relaxed) * 0x10
+}
+
+/// Lists `s` (called by [`Sess::new`]).
+pub fn insert(s: &Arc<Sess>) {
+    if let Ok(mut m) = shard(s.id).lock() {
+        m.insert(s.id, Arc::downgrade(s));
+    }
+}
+
+/// Unlists session `id` (called when the session is dropped).
+pub fn remove(id: u64) {
+    if let Ok(mut m) = shard(id).lock() {
+        m.remove(&id);
+    }
+}
+
+/// The live session `id`.
+pub fn get(id: u64) -> Option<Arc<Sess>> {
+    shard(id)
+        .lock()
+        .ok()
+        .and_then(|m| m.get(&id).and_then(Weak::upgrade))
+}
+
+/// A snapshot of the live sessions, oldest first.
+pub fn list() -> Vec<Arc<Sess>> {
+    let mut out = Vec::new();
+    for s in shards() {
+        if let Ok(m) = s.lock() {
+            out.extend(m.values().filter_map(Weak::upgrade));
         }
     }
-
-    pub fn target(&self) -> Option<(String, String)> {
-        self.target.lock().ok().and_then(|t| t.clone())
-    }
-
-    /// Asks the session to stop (it closes both sides).
-    pub fn kill(&self) {
-        self.killed.store(true, Ordering::SeqCst);
-        self.kill.notify_one();
-    }
-
-    pub fn is_killed(&self) -> bool {
-        self.killed.load(Ordering::SeqCst)
-    }
+    out.sort_by_key(|s| s.id);
+    out
 }
 
-/// All live sessions, by id (ids grow, so the map is in arrival order).
-#[derive(Debug, Default)]
-pub struct Registry {
-    next: AtomicU64,
-    map: Mutex<BTreeMap<u64, Arc<Entry>>>,
+/// `(backend, server)` names once a server was chosen.
+pub fn target(s: &Sess) -> Option<(String, String)> {
+    let srv = s.server()?;
+    let be = s
+        .backend()
+        .map_or_else(|| s.frontend().name.clone(), |b| b.name.clone());
+    Some((be, srv.name.clone()))
 }
 
-impl Registry {
-    pub fn add(self: &Arc<Self>, frontend: &str, src: Option<SocketAddr>) -> SessionHandle {
-        // Ids start at a recognisable, non-zero "pointer".
-        let id = 0x1000 + self.next.fetch_add(1, Ordering::Relaxed) * 0x10;
-        let e = Arc::new(Entry {
-            id,
-            frontend: frontend.to_string(),
-            src,
-            started: Instant::now(),
-            target: Mutex::new(None),
-            kill: Notify::new(),
-            killed: AtomicBool::new(false),
-        });
-        if let Ok(mut m) = self.map.lock() {
-            m.insert(id, e.clone());
-        }
-        SessionHandle {
-            entry: e,
-            reg: self.clone(),
+/// Kills every session whose chosen server is `srv`; returns how many.
+pub fn kill_on_server(srv: &Arc<ServerState>) -> usize {
+    let mut n = 0;
+    for s in list() {
+        if s.server().is_some_and(|x| Arc::ptr_eq(&x, srv)) {
+            s.kill();
+            n += 1;
         }
     }
-
-    /// A snapshot of the live sessions, oldest first.
-    pub fn list(&self) -> Vec<Arc<Entry>> {
-        self.map
-            .lock()
-            .map(|m| m.values().cloned().collect())
-            .unwrap_or_default()
-    }
-
-    pub fn get(&self, id: u64) -> Option<Arc<Entry>> {
-        self.map.lock().ok().and_then(|m| m.get(&id).cloned())
-    }
+    n
 }
 
-/// Keeps a session registered while alive.
-#[derive(Debug)]
-pub struct SessionHandle {
-    entry: Arc<Entry>,
-    reg: Arc<Registry>,
-}
-
-impl SessionHandle {
-    pub fn entry(&self) -> &Arc<Entry> {
-        &self.entry
-    }
-
-    /// Completes when `shutdown session` (or `shutdown sessions server`)
-    /// targets this session.
-    pub async fn killed(&self) {
-        if self.entry.is_killed() {
-            return;
-        }
-        self.entry.kill.notified().await;
-    }
-
-    /// Runs `fut` with this session as the current one (so that
-    /// [`note_server`] finds it), stopping it early if killed.
-    pub async fn run<F: std::future::Future<Output = ()>>(&self, fut: F) {
-        CURRENT
-            .scope(self.entry.clone(), async {
-                tokio::select! {
-                    _ = fut => {}
-                    _ = self.killed() => {}
-                }
-            })
-            .await;
-    }
-}
-
-impl Drop for SessionHandle {
-    fn drop(&mut self) {
-        if let Ok(mut m) = self.reg.map.lock() {
-            m.remove(&self.entry.id);
+/// Kills every session whose chosen server is one of `servers`.
+pub fn kill_on_servers(servers: &[&Arc<ServerState>]) -> usize {
+    let mut n = 0;
+    for s in list() {
+        if s.server()
+            .is_some_and(|x| servers.iter().any(|b| Arc::ptr_eq(&x, b)))
+        {
+            s.kill();
+            n += 1;
         }
     }
+    n
 }
 
-tokio::task_local! {
-    static CURRENT: Arc<Entry>;
-}
-
-/// The process-wide registry.
-pub fn global() -> &'static Arc<Registry> {
-    static R: OnceLock<Arc<Registry>> = OnceLock::new();
-    R.get_or_init(Arc::default)
-}
-
-/// Registers a new client session of `frontend` in the process registry.
-pub fn register(frontend: &str, src: Option<SocketAddr>) -> SessionHandle {
-    global().add(frontend, src)
-}
-
-/// Records the server chosen for the current session (no-op outside a
-/// [`SessionHandle::run`] scope).
-pub fn note_server(backend: &str, server: &str) {
-    let _ = CURRENT.try_with(|e| {
-        if let Ok(mut t) = e.target.lock() {
-            *t = Some((backend.to_string(), server.to_string()));
-        }
-    });
+/// A server of a backend (`all` its servers) changed state: applies
+/// `on-marked-down shutdown-sessions` (now down) and `on-marked-up
+/// shutdown-backup-sessions` (was down, now up; only for an active
+/// server: it ends the sessions on the backend's backup servers).
+pub fn on_state_change(
+    all: &[Arc<ServerState>],
+    srv: &Arc<ServerState>,
+    was_down: bool,
+    down: bool,
+) {
+    if down && !was_down && srv.shutdown_on_down.load(Ordering::Relaxed) {
+        kill_on_server(srv);
+    }
+    if was_down && !down && !srv.backup && srv.shutdown_backups_on_up.load(Ordering::Relaxed) {
+        let backups: Vec<&Arc<ServerState>> = all.iter().filter(|s| s.backup).collect();
+        kill_on_servers(&backups);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::fetch::sess::test_frontend;
 
     #[tokio::test]
-    async fn register_list_kill_and_drop() {
-        let reg = Arc::new(Registry::default());
-        let h = reg.add("fe", "127.0.0.1:5000".parse().ok());
-        assert_eq!(reg.list().len(), 1);
-        let e = h.entry().clone();
-        assert_eq!(e.proto(), "tcpv4");
-        let run = h.run(async {
-            note_server("web", "s1");
-            std::future::pending::<()>().await
-        });
-        let killer = async {
-            tokio::task::yield_now().await;
-            reg.get(e.id).expect("listed").kill();
-        };
-        tokio::time::timeout(std::time::Duration::from_secs(5), async {
-            tokio::join!(run, killer)
-        })
-        .await
-        .expect("the kill stops the session");
-        assert_eq!(e.target(), Some(("web".into(), "s1".into())));
-        drop(h);
-        assert!(reg.list().is_empty());
+    async fn sessions_insert_list_and_leave() {
+        let fe = test_frontend("fe_reg_test");
+        let a = Sess::new(&fe, None);
+        let b = Sess::new(&fe, "[::1]:80".parse().ok());
+        let ids: Vec<u64> = list()
+            .iter()
+            .filter(|s| s.frontend().name == "fe_reg_test")
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(ids, vec![a.id, b.id]);
+        assert_eq!(b.proto(), "tcpv6");
+        assert!(target(&a).is_none());
+        let (ida, idb) = (a.id, b.id);
+        drop(a);
+        assert!(get(ida).is_none());
+        assert!(get(idb).is_some());
+        drop(b);
+        assert!(get(idb).is_none());
     }
 }

@@ -129,7 +129,7 @@ pub fn servers_conn(st: &Stats, be: Option<&str>) -> String {
             continue;
         }
         for s in &bv.servers {
-            let (ip, port) = match s.live.addr {
+            let (ip, port) = match s.live.cur_addr() {
                 Some(a) => (a.ip().to_string(), a.port().to_string()),
                 None => (
                     s.ir.ip.clone().unwrap_or_else(|| "-".into()),
@@ -193,16 +193,14 @@ fn age(e: &Entry) -> String {
 }
 
 fn short_line(e: &Entry) -> String {
-    let (be, srv) = e
-        .target()
-        .unwrap_or_else(|| ("<NONE>".into(), "<none>".into()));
+    let (be, srv) = registry::target(e).unwrap_or_else(|| ("<NONE>".into(), "<none>".into()));
     let src = e.src.map_or_else(|| "unix".into(), |a| a.to_string());
     format!(
         "{:#x}: proto={} src={} fe={} be={} srv={} age={}\n",
         e.id,
         e.proto(),
         src,
-        e.frontend,
+        e.frontend().name,
         be,
         srv,
         age(e)
@@ -210,9 +208,7 @@ fn short_line(e: &Entry) -> String {
 }
 
 fn long_dump(e: &Entry) -> String {
-    let (be, srv) = e
-        .target()
-        .unwrap_or_else(|| ("<NONE>".into(), "<NONE>".into()));
+    let (be, srv) = registry::target(e).unwrap_or_else(|| ("<NONE>".into(), "<NONE>".into()));
     let started = SystemTime::now()
         .checked_sub(e.started.elapsed())
         .unwrap_or(UNIX_EPOCH);
@@ -223,7 +219,7 @@ fn long_dump(e: &Entry) -> String {
         e.id,
         e.proto(),
         e.src.map_or_else(|| "unix".into(), |a| a.to_string()),
-        e.frontend,
+        e.frontend().name,
         be,
         srv
     )
@@ -231,14 +227,13 @@ fn long_dump(e: &Entry) -> String {
 
 /// `show sess [<id>|all]`.
 pub fn sess(arg: Option<&str>) -> String {
-    let reg = registry::global();
     match arg {
-        Some("all") => reg.list().iter().map(|e| long_dump(e)).collect(),
-        Some(a) if parse_ptr(a) != 0 => match reg.get(parse_ptr(a)) {
+        Some("all") => registry::list().iter().map(|e| long_dump(e)).collect(),
+        Some(a) if parse_ptr(a) != 0 => match registry::get(parse_ptr(a)) {
             Some(e) => long_dump(&e),
             None => "Session not found.\n".into(),
         },
-        _ => reg.list().iter().map(|e| short_line(e)).collect(),
+        _ => registry::list().iter().map(|e| short_line(e)).collect(),
     }
 }
 
@@ -282,8 +277,9 @@ mod tests {
 
     #[tokio::test]
     async fn sessions_listed_and_found() {
-        let h = registry::register("fe_test_show", "127.0.0.1:4242".parse().ok());
-        let id = h.entry().id;
+        let fe = crate::session::fetch::sess::test_frontend("fe_test_show");
+        let h = crate::session::fetch::Sess::new(&fe, "127.0.0.1:4242".parse().ok());
+        let id = h.id;
         let list = sess(None);
         assert!(list.contains(&format!(
             "{id:#x}: proto=tcpv4 src=127.0.0.1:4242 fe=fe_test_show be=<NONE> srv=<none> age=0s\n"

@@ -236,8 +236,11 @@ pub fn set_health(s: &SrvView, agent: bool, arg: Option<&str>) -> Reply {
             s.live.set_stopping(true);
         }
         (Some("down"), _) => {
+            let was_down = !s.live.is_up();
             s.live.set_stopping(false);
             s.live.set_up(false);
+            // `on-marked-down shutdown-sessions`.
+            registry::on_state_change(&[], &s.live, was_down, true);
         }
         (_, false) => {
             return text("'set server <srv> health' expects 'up', 'stopping', or 'down'.\n");
@@ -248,7 +251,8 @@ pub fn set_health(s: &SrvView, agent: bool, arg: Option<&str>) -> Reply {
     text("")
 }
 
-/// `set server <b>/<s> check-port <port>`.
+/// `set server <b>/<s> check-port <port>`: the checks use `port` from
+/// now on.
 pub fn check_port(s: &SrvView, arg: Option<&str>) -> Reply {
     let Some(a) = arg else {
         return text("set server <b>/<s> check-port requires a port.\n");
@@ -259,14 +263,15 @@ pub fn check_port(s: &SrvView, arg: Option<&str>) -> Reply {
     let Ok(p) = a.parse::<i64>() else {
         return Reply::Raw("provided port is not an integer\n".into());
     };
-    if !(0..=65535).contains(&p) {
+    let Ok(p) = u16::try_from(p) else {
         return Reply::Raw("provided port is invalid\n".into());
-    }
-    text("'set server <srv> check-port' is not supported by this version.\n")
+    };
+    s.live.set_check_port(p);
+    text("")
 }
 
-/// `set server <b>/<s> addr <ip> [port <port>]`: only a no-op change
-/// is accepted (the engine cannot move a server yet).
+/// `set server <b>/<s> addr <ip> [port <port>]`: traffic and checks go
+/// to the new address from now on (HAProxy 2.6's messages).
 pub fn set_addr(s: &SrvView, args: &[&str]) -> Reply {
     let Some(ip) = args.first() else {
         return text("set server <b>/<s> addr requires an address and optionally a port.\n");
@@ -278,18 +283,37 @@ pub fn set_addr(s: &SrvView, args: &[&str]) -> Reply {
         Some(["port", p]) => Some(*p),
         _ => None,
     };
-    let cur = s.live.addr;
-    let same_ip = cur.is_some_and(|a| a.ip() == ip);
-    let same_port = port.is_none_or(|p| cur.is_some_and(|a| p.parse() == Ok(a.port())));
-    if same_ip && same_port {
-        let mut m = String::from("no need to change the addr");
-        if port.is_some() {
-            m.push_str(", no need to change the port");
-        }
-        m.push_str(" by 'stats socket command'\n");
-        return text(m);
+    let map = port.is_some_and(|p| p.starts_with(['+', '-']));
+    if map && !s.ir.check {
+        // Port maps (`+N`/`-N`) need the client's destination port.
+        return text("'set server <srv> addr ... port +/-<n>' is not supported by this version.\n");
     }
-    text("'set server <srv> addr' is not supported by this version.\n")
+    let cur = s.live.cur_addr();
+    let old_port = cur.map_or(0, |a| a.port());
+    let mut m = match cur {
+        Some(a) if a.ip() == ip => String::from("no need to change the addr"),
+        _ => {
+            let old = cur.map_or_else(|| "(none)".into(), |a| a.ip().to_string());
+            s.live.set_addr(std::net::SocketAddr::new(ip, old_port));
+            format!("IP changed from '{old}' to '{ip}'")
+        }
+    };
+    if let Some(p) = port {
+        if map {
+            m.push_str(", can't change <port> to port map because it is incompatible with current health check port configuration (use 'port' statement from the 'server' directive.");
+        } else {
+            match p.parse::<u16>() {
+                Ok(n) if n == old_port => m.push_str(", no need to change the port"),
+                Ok(n) => {
+                    s.live.set_addr(std::net::SocketAddr::new(ip, n));
+                    m.push_str(&format!(", port changed from '{old_port}' to '{n}'"));
+                }
+                Err(_) => m.push_str(&format!(", problem converting port '{p}' to an int")),
+            }
+        }
+    }
+    m.push_str(" by 'stats socket command'\n");
+    text(m)
 }
 
 /// `shutdown session <id>`.
@@ -298,7 +322,7 @@ pub fn shutdown_session(arg: Option<&str>) -> Reply {
     if id == 0 {
         return text("Session pointer expected (use 'show sess').\n");
     }
-    match registry::global().get(id) {
+    match registry::get(id) {
         Some(e) => {
             e.kill();
             text("")
@@ -309,13 +333,8 @@ pub fn shutdown_session(arg: Option<&str>) -> Reply {
 
 /// `shutdown sessions server <b>/<s>`: kills the sessions using it.
 pub fn shutdown_server_sessions(px: &PxView, s: &SrvView) -> Reply {
-    for e in registry::global().list() {
-        if e.target()
-            .is_some_and(|(b, n)| b == px.name && n == s.ir.name)
-        {
-            e.kill();
-        }
-    }
+    let _ = px;
+    registry::kill_on_server(&s.live);
     text("")
 }
 
@@ -376,10 +395,11 @@ mod tests {
             shutdown_session(Some("0x1")),
             text("No such session (use 'show sess').\n")
         );
-        let h = registry::register("fe_kill", None);
-        let id = format!("{:#x}", h.entry().id);
+        let fe = crate::session::fetch::sess::test_frontend("fe_kill");
+        let h = crate::session::fetch::Sess::new(&fe, None);
+        let id = format!("{:#x}", h.id);
         assert_eq!(shutdown_session(Some(&id)), text(""));
-        assert!(h.entry().is_killed());
+        assert!(h.is_killed());
         tokio::time::timeout(std::time::Duration::from_secs(2), h.killed())
             .await
             .expect("killed resolves");

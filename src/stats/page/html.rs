@@ -195,28 +195,61 @@ fn frontend_row(o: &mut String, c: &[String]) {
     o.push_str("<tr class=\"frontend\"><td></td>");
     name_cell(o, px, "Frontend", "Frontend", None);
     o.push_str("<td colspan=3></td>");
-    tds(o, &[cell(c, "rate"), cell(c, "rate_max")]);
-    let _ = write!(o, "<td>{}</td>", dash(cell(c, "rate_lim")));
-    tds(
+    let http = cell(c, "mode") == "http";
+    let rate = |kind: &str, conn: &str, sess: &str, req: &str| {
+        let mut r = tr(
+            &format!("{kind} connection rate:"),
+            &format!("{}/s", cell(c, conn)),
+            None,
+        );
+        r.push_str(&tr(
+            &format!("{kind} session rate:"),
+            &format!("{}/s", cell(c, sess)),
+            None,
+        ));
+        if http {
+            r.push_str(&tr(
+                &format!("{kind} request rate:"),
+                &format!("{}/s", cell(c, req)),
+                None,
+            ));
+        }
+        r
+    };
+    tip_cell(
         o,
-        &[
-            cell(c, "scur"),
-            cell(c, "smax"),
-            cell(c, "slim"),
-            cell(c, "stot"),
-        ],
+        cell(c, "rate"),
+        &rate("Current", "conn_rate", "rate", "req_rate"),
     );
+    tip_cell(
+        o,
+        cell(c, "rate_max"),
+        &rate("Max", "conn_rate_max", "rate_max", "req_rate_max"),
+    );
+    // No limit (0 or empty) reads `-`.
+    let lim = cell(c, "rate_lim");
+    let _ = write!(o, "<td>{}</td>", dash(if lim == "0" { "" } else { lim }));
+    tds(o, &[cell(c, "scur"), cell(c, "smax"), cell(c, "slim")]);
+    let mut t = tr("Cum. connections:", cell(c, "conn_tot"), None);
+    t.push_str(&tr("Cum. sessions:", cell(c, "stot"), None));
+    if http {
+        t.push_str(&tr("Cum. HTTP requests:", cell(c, "req_tot"), None));
+        t.push_str(&hrsp_rows(c, None, true));
+        t.push_str(&tr("Intercepted requests:", cell(c, "intercepted"), None));
+        t.push_str(&tr("Cache lookups:", cell(c, "cache_lookups"), None));
+        t.push_str(&tr(
+            "Cache hits:",
+            cell(c, "cache_hits"),
+            pct(n(c, "cache_hits"), n(c, "cache_lookups")),
+        ));
+        t.push_str(&tr("Failed hdr rewrites:", cell(c, "wrew"), None));
+        t.push_str(&tr("Internal errors:", cell(c, "eint"), None));
+    }
+    tip_cell(o, cell(c, "stot"), &t);
     o.push_str("<td></td><td></td>");
-    tds(
-        o,
-        &[
-            cell(c, "bin"),
-            cell(c, "bout"),
-            cell(c, "dreq"),
-            cell(c, "dresp"),
-            cell(c, "ereq"),
-        ],
-    );
+    tds(o, &[cell(c, "bin")]);
+    bout_cell(o, c);
+    tds(o, &[cell(c, "dreq"), cell(c, "dresp"), cell(c, "ereq")]);
     let _ = write!(
         o,
         "<td></td><td></td><td></td><td></td><td class=ac>{}</td><td class=ac colspan=8></td></tr>",
@@ -272,23 +305,53 @@ fn server_row(o: &mut String, c: &[String], admin_form: bool, legends: bool) {
     let _ = write!(o, "<td>{}</td>", dash(cell(c, "qlimit")));
     tds(o, &[cell(c, "rate"), cell(c, "rate_max")]);
     o.push_str("<td></td>");
-    tds(o, &[cell(c, "scur"), cell(c, "smax")]);
+    let http = cell(c, "mode") == "http";
+    let mut t = tr("Current active connections:", cell(c, "scur"), None);
+    t.push_str(&tr(
+        "Current used connections:",
+        cell(c, "used_conn_cur"),
+        None,
+    ));
+    t.push_str(&tr("Current idle connections:", cell(c, "srv_icur"), None));
+    t.push_str(&tr("- unsafe:", cell(c, "idle_conn_cur"), None));
+    t.push_str(&tr("- safe:", cell(c, "safe_conn_cur"), None));
+    t.push_str(&tr(
+        "Estimated need of connections:",
+        cell(c, "need_conn_est"),
+        None,
+    ));
+    t.push_str(&tr(
+        "Active connections limit:",
+        &dash(cell(c, "slim")),
+        None,
+    ));
+    t.push_str(&tr(
+        "Idle connections limit:",
+        &dash(cell(c, "src_ilim")),
+        None,
+    ));
+    tip_cell(o, cell(c, "scur"), &t);
+    tds(o, &[cell(c, "smax")]);
     let _ = write!(o, "<td>{}</td>", dash(cell(c, "slim")));
-    tds(o, &[cell(c, "stot"), cell(c, "lbtot")]);
+    let mut t = tr("Cum. sessions:", cell(c, "stot"), None);
+    if http {
+        t.push_str(&conn_rows(c));
+        t.push_str(&tr("Cum. HTTP requests:", cell(c, "req_tot"), None));
+        t.push_str(&hrsp_rows(c, Some(n(c, "req_tot")), false));
+        t.push_str(&tr("Failed hdr rewrites:", cell(c, "wrew"), None));
+        t.push_str(&tr("Internal error:", cell(c, "eint"), None));
+    }
+    t.push_str(&timing_rows(c, http));
+    tip_cell(o, cell(c, "stot"), &t);
+    tds(o, &[cell(c, "lbtot")]);
     let _ = write!(o, "<td>{}</td>", last_sess(cell(c, "lastsess")));
     tds(o, &[cell(c, "bin"), cell(c, "bout")]);
     o.push_str("<td></td>");
     tds(o, &[cell(c, "dresp")]);
     o.push_str("<td></td>");
-    tds(
-        o,
-        &[
-            cell(c, "econ"),
-            cell(c, "eresp"),
-            cell(c, "wretr"),
-            cell(c, "wredis"),
-        ],
-    );
+    tds(o, &[cell(c, "econ")]);
+    eresp_cell(o, c);
+    tds(o, &[cell(c, "wretr"), cell(c, "wredis")]);
     let _ = write!(o, "<td class=ac>{}</td>", status_cell(c));
     let chk = cell(c, "check_status");
     if chk.is_empty() {
@@ -300,13 +363,17 @@ fn server_row(o: &mut String, c: &[String], admin_form: bool, legends: bool) {
         } else {
             format!("/{}", esc(code))
         };
-        let desc = cell(c, "check_desc");
+        // HAProxy's tip: the status description, then the last check's details.
+        let mut desc = cell(c, "check_desc").to_string();
+        if !cell(c, "last_chk").is_empty() {
+            desc = format!("{desc}: {}", cell(c, "last_chk"));
+        }
         let _ = write!(
             o,
             "<td class=ac><u> {}{code} in {}ms<div class=tips>{}</div></u></td>",
             esc(chk),
             esc(cell(c, "check_duration")),
-            esc(desc)
+            esc(&desc)
         );
     }
     let _ = write!(
@@ -335,10 +402,11 @@ fn server_row(o: &mut String, c: &[String], admin_form: bool, legends: bool) {
             human_time(cell(c, "downtime"))
         );
     }
-    let _ = write!(o, "<td class=ac>{}</td></tr>\n", dash(cell(c, "throttle")));
+    let _ = writeln!(o, "<td class=ac>{}</td></tr>", dash(cell(c, "throttle")));
 }
 
-fn backend_row(o: &mut String, c: &[String], legends: bool) {
+/// `servers`: whether the backend has any server (else no downtime).
+fn backend_row(o: &mut String, c: &[String], legends: bool, servers: bool) {
     let px = cell(c, "pxname");
     o.push_str("<tr class=\"backend\"><td></td>");
     let tip = legends.then(|| format!("balancing: {}", esc(cell(c, "algo"))));
@@ -347,36 +415,33 @@ fn backend_row(o: &mut String, c: &[String], legends: bool) {
     o.push_str("<td></td>");
     tds(o, &[cell(c, "rate"), cell(c, "rate_max")]);
     o.push_str("<td></td>");
-    tds(
-        o,
-        &[
-            cell(c, "scur"),
-            cell(c, "smax"),
-            cell(c, "slim"),
-            cell(c, "stot"),
-            cell(c, "lbtot"),
-        ],
-    );
+    tds(o, &[cell(c, "scur"), cell(c, "smax"), cell(c, "slim")]);
+    let http = cell(c, "mode") == "http";
+    let mut t = tr("Cum. sessions:", cell(c, "stot"), None);
+    if http {
+        t.push_str(&conn_rows(c));
+        t.push_str(&tr("Cum. HTTP requests:", cell(c, "req_tot"), None));
+        t.push_str(&hrsp_rows(c, None, true));
+        t.push_str(&tr("Cache lookups:", cell(c, "cache_lookups"), None));
+        t.push_str(&tr(
+            "Cache hits:",
+            cell(c, "cache_hits"),
+            pct(n(c, "cache_hits"), n(c, "cache_lookups")),
+        ));
+        t.push_str(&tr("Failed hdr rewrites:", cell(c, "wrew"), None));
+        t.push_str(&tr("Internal errors:", cell(c, "eint"), None));
+    }
+    t.push_str(&timing_rows(c, http));
+    tip_cell(o, cell(c, "stot"), &t);
+    tds(o, &[cell(c, "lbtot")]);
     let _ = write!(o, "<td>{}</td>", last_sess(cell(c, "lastsess")));
-    tds(
-        o,
-        &[
-            cell(c, "bin"),
-            cell(c, "bout"),
-            cell(c, "dreq"),
-            cell(c, "dresp"),
-        ],
-    );
+    tds(o, &[cell(c, "bin")]);
+    bout_cell(o, c);
+    tds(o, &[cell(c, "dreq"), cell(c, "dresp")]);
     o.push_str("<td></td>");
-    tds(
-        o,
-        &[
-            cell(c, "econ"),
-            cell(c, "eresp"),
-            cell(c, "wretr"),
-            cell(c, "wredis"),
-        ],
-    );
+    tds(o, &[cell(c, "econ")]);
+    eresp_cell(o, c);
+    tds(o, &[cell(c, "wretr"), cell(c, "wredis")]);
     let _ = write!(
         o,
         "<td class=ac>{}</td><td class=ac>&nbsp;</td><td class=ac>{}/{}</td><td class=ac>{}</td><td class=ac>{}</td><td class=ac>&nbsp;</td><td>{}</td><td>{}</td><td></td></tr>",
@@ -386,7 +451,11 @@ fn backend_row(o: &mut String, c: &[String], legends: bool) {
         esc(cell(c, "act")),
         esc(cell(c, "bck")),
         u2h(cell(c, "chkdown")),
-        human_time(cell(c, "downtime")),
+        if servers {
+            human_time(cell(c, "downtime"))
+        } else {
+            "&nbsp;".into()
+        },
     );
 }
 
@@ -407,9 +476,9 @@ fn options(o: &mut String, conf: &Conf, opts: &Opts) {
     };
     let up = if opts.up { ";up" } else { "" };
     let scope = esc(opts.scope.as_deref().unwrap_or(""));
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<td align=\"left\" valign=\"top\" nowrap width=\"1%\"><b>Display option:</b><ul style=\"margin-top: 0.25em;\"><li><form method=\"GET\">Scope : <input value=\"{scope}\" name=\"scope\" size=\"8\" maxlength=\"20\" tabindex=\"1\"/></form>\n"
+        "<td align=\"left\" valign=\"top\" nowrap width=\"1%\"><b>Display option:</b><ul style=\"margin-top: 0.25em;\"><li><form method=\"GET\">Scope : <input value=\"{scope}\" name=\"scope\" size=\"8\" maxlength=\"20\" tabindex=\"1\"/></form>"
     );
     if opts.up {
         let _ = writeln!(o, "<li><a href=\"{u}{nr}\">Show all servers</a><br>");
@@ -517,7 +586,7 @@ pub fn page(conf: &Conf, st: &Stats, filter: Filter<'_>, opts: &Opts, admin: boo
                 "FRONTEND" => frontend_row(&mut o, c),
                 "BACKEND" => {
                     iid = cell(c, "iid").to_string();
-                    backend_row(&mut o, c, conf.legends);
+                    backend_row(&mut o, c, conf.legends, has_servers);
                 }
                 _ => server_row(&mut o, c, form, conf.legends),
             }
@@ -534,4 +603,121 @@ pub fn page(conf: &Conf, st: &Stats, filter: Filter<'_>, opts: &Opts, admin: boo
     }
     o.push_str("</body></html>\n");
     o
+}
+
+/// HAProxy's `<tr>` of a tip table; `pct` adds the `(n%)` cell.
+fn tr(label: &str, v: &str, pct: Option<u64>) -> String {
+    match pct {
+        Some(p) => format!(
+            "<tr><th>{label}</th><td>{}</td><td>({p}%)</td></tr>",
+            u2h(v)
+        ),
+        None => format!("<tr><th>{label}</th><td>{}</td></tr>", u2h(v)),
+    }
+}
+
+fn n(c: &[String], col: &str) -> u64 {
+    cell(c, col).parse().unwrap_or(0)
+}
+
+fn pct(part: u64, total: u64) -> Option<u64> {
+    Some(part.saturating_mul(100).checked_div(total).unwrap_or(0))
+}
+
+/// A cell with its tip table (`<u>v<div class=tips>...`).
+fn tip_cell(o: &mut String, v: &str, rows: &str) {
+    let _ = write!(
+        o,
+        "<td><u>{}<div class=tips><table class=det>{rows}</table></div></u></td>",
+        u2h(v)
+    );
+}
+
+/// The `Out` bytes cell with the compression tip.
+fn bout_cell(o: &mut String, c: &[String]) {
+    let (cin, cout) = (n(c, "comp_in"), n(c, "comp_out"));
+    let saved = cin.saturating_sub(cout);
+    let _ = write!(
+        o,
+        "<td>{}<div class=tips><table class=det>{}{}{}{}{}</table></div></td>",
+        u2h(cell(c, "bout")),
+        tr("Response bytes in:", cell(c, "bout"), None),
+        tr("Compression in:", cell(c, "comp_in"), None),
+        tr("Compression out:", cell(c, "comp_out"), pct(cout, cin)),
+        tr("Compression bypass:", cell(c, "comp_byp"), None),
+        tr(
+            "Total bytes saved:",
+            &saved.to_string(),
+            pct(saved, n(c, "bout"))
+        ),
+    );
+}
+
+/// The `Resp` errors cell with the aborts tip.
+fn eresp_cell(o: &mut String, c: &[String]) {
+    let _ = write!(
+        o,
+        "<td><u>{}<div class=tips>Connection resets during transfers: {} client, {} server</div></u></td>",
+        u2h(cell(c, "eresp")),
+        u2h(cell(c, "cli_abrt")),
+        u2h(cell(c, "srv_abrt"))
+    );
+}
+
+/// The response code lines (`- HTTP 2xx responses:`...); `of`: the
+/// total for percentages (servers), `comp`: the compressed 2xx line.
+fn hrsp_rows(c: &[String], of: Option<u64>, comp: bool) -> String {
+    let mut s = String::new();
+    for (label, col) in [
+        ("- HTTP 1xx responses:", "hrsp_1xx"),
+        ("- HTTP 2xx responses:", "hrsp_2xx"),
+        ("- HTTP 3xx responses:", "hrsp_3xx"),
+        ("- HTTP 4xx responses:", "hrsp_4xx"),
+        ("- HTTP 5xx responses:", "hrsp_5xx"),
+        ("- other responses:", "hrsp_other"),
+    ] {
+        s.push_str(&tr(label, cell(c, col), of.and_then(|t| pct(n(c, col), t))));
+        if comp && col == "hrsp_2xx" {
+            s.push_str(&tr(
+                "&nbsp;&nbsp;Compressed 2xx:",
+                cell(c, "comp_rsp"),
+                pct(n(c, "comp_rsp"), n(c, "hrsp_2xx")),
+            ));
+        }
+    }
+    s
+}
+
+/// The `Max / Avg` timing lines of servers and backends.
+fn timing_rows(c: &[String], http: bool) -> String {
+    let mut s = String::from("<tr><th colspan=3>Max / Avg over last 1024 success. conn.</th></tr>");
+    let mut line = |label: &str, max: &str, avg: &str| {
+        let _ = write!(
+            s,
+            "<tr><th>{label}</th><td>{} / {}</td><td>ms</td></tr>",
+            u2h(cell(c, max)),
+            u2h(cell(c, avg))
+        );
+    };
+    line("- Queue time:", "qtime_max", "qtime");
+    line("- Connect time:", "ctime_max", "ctime");
+    if http {
+        line("- Responses time:", "rtime_max", "rtime");
+    }
+    line("- Total time:", "ttime_max", "ttime");
+    s
+}
+
+/// The reuse lines of servers and HTTP backends.
+fn conn_rows(c: &[String]) -> String {
+    let (new, reuse) = (n(c, "connect"), n(c, "reuse"));
+    format!(
+        "{}{}",
+        tr("New connections:", cell(c, "connect"), None),
+        tr(
+            "Reused connections:",
+            cell(c, "reuse"),
+            pct(reuse, new + reuse)
+        )
+    )
 }

@@ -13,6 +13,7 @@ pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod html;
+pub mod scoped;
 
 use super::Stats;
 use super::csv::{Filter, show_stat};
@@ -145,6 +146,16 @@ impl Conf {
                 }
                 _ => {}
             }
+        }
+        if !c.access.rules.is_empty()
+            && p.stats
+                .iter()
+                .any(|r| matches!(r.words.first().map(String::as_str), Some("auth" | "realm")))
+        {
+            return Err(format!(
+                "proxy '{}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.",
+                p.name
+            ));
         }
         Ok(enabled.then_some(c))
     }
@@ -360,9 +371,17 @@ pub fn render(conf: &Conf, st: &Stats, opts: &Opts, admin: bool, req: &Req<'_>) 
     } else if opts.json_schema {
         ("application/json", cli_text(st, "show schema json"))
     } else if opts.json {
-        ("application/json", cli_text(st, "show stat json"))
+        let keep = |px: &str| in_scope(conf, opts, px);
+        (
+            "application/json",
+            scoped::json(&cli_text(st, "show stat json"), keep),
+        )
     } else if opts.typed {
-        ("text/plain", cli_text(st, "show stat typed"))
+        let keep = |px: &str| in_scope(conf, opts, px);
+        (
+            "text/plain",
+            scoped::typed(&cli_text(st, "show stat typed"), keep),
+        )
     } else {
         ("text/html", html::page(conf, st, filter, opts, admin))
     };

@@ -172,3 +172,15 @@ fn thousands_and_times_like_haproxy() {
     assert_eq!(html::human_time("7380"), "2h3m");
     assert_eq!(html::human_time("93600"), "1d2h");
 }
+
+/// HAProxy 2.6.12 refuses `stats auth` (or `realm`) with `stats http-request`.
+#[test]
+fn auth_and_http_request_exclusive() {
+    let p = proxy(&["auth a:b", "http-request allow"]);
+    assert_eq!(
+        Conf::build(&p, &Config::default()).err().as_deref(),
+        Some(
+            "proxy 'stats': stats 'auth'/'realm' and 'http-request' can't be used at the same time."
+        )
+    );
+}

@@ -59,6 +59,11 @@ pub struct M {
     pub http: bool,
 }
 
+/// A `scope=` value HAProxy does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown scope '{0}'")]
+pub struct BadScope(pub String);
+
 /// What the query string asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Query {
@@ -79,7 +84,7 @@ impl Query {
 /// one adds a section (`*` = all; an empty value clears the list; the
 /// known but empty `listener`/`sticktable` scopes add nothing). `Err` for
 /// an unknown scope (HAProxy answers 400).
-pub fn parse_query(uri: &str) -> Result<Query, ()> {
+pub fn parse_query(uri: &str) -> Result<Query, BadScope> {
     let mut q = Query {
         scopes: 0xf,
         no_maint: false,
@@ -107,7 +112,7 @@ pub fn parse_query(uri: &str) -> Result<Query, ()> {
                     "backend" => Sec::Backend.bit(),
                     "server" => Sec::Server.bit(),
                     "listener" | "sticktable" => 0,
-                    _ => return Err(()),
+                    other => return Err(BadScope(other.to_string())),
                 };
             }
             "no-maint" => q.no_maint = true,

@@ -132,6 +132,12 @@ pub fn metrics(st: &Stats, q: Query) -> String {
         .iter()
         .filter(|r| !matches!(r.get("svname"), "FRONTEND" | "BACKEND"))
         .collect();
+    let with_srv: Vec<&str> = st
+        .proxies
+        .iter()
+        .filter(|p| p.be.as_ref().is_some_and(|b| !b.servers.is_empty()))
+        .map(|p| p.name.as_str())
+        .collect();
     let mut o = String::with_capacity(64 * 1024);
     for m in METRICS.iter().filter(|m| q.wants(m.sec)) {
         let mut lines = String::new();
@@ -165,6 +171,10 @@ pub fn metrics(st: &Stats, q: Query) -> String {
                 }
                 Sec::Backend => {
                     for r in &bes {
+                        // The aggregated gauges exist for backends with servers only.
+                        if m.src.starts_with("agg_") && !with_srv.contains(&r.get("pxname")) {
+                            continue;
+                        }
                         proxy_metric(&mut lines, m, r, &srvs);
                     }
                 }

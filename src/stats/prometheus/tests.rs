@@ -26,7 +26,7 @@ fn scopes_as_haproxy() {
     assert!(q.wants(Sec::Process) && !q.wants(Sec::Server));
     assert_eq!(parse_query("/m?scope=*").map(|q| q.scopes), Ok(0xf));
     assert_eq!(parse_query("/m?scope=listener").map(|q| q.scopes), Ok(0));
-    assert_eq!(parse_query("/m?scope=all"), Err(()));
+    assert_eq!(parse_query("/m?scope=all"), Err(BadScope("all".into())));
     let q = parse_query("/m?no-maint&scope=server").expect("valid");
     assert!(q.no_maint && q.wants(Sec::Server));
 }

@@ -119,6 +119,19 @@ impl Algo {
     }
 }
 
+/// `hash-balance-factor` of a proxy (percent, the last line wins; 0:
+/// none): consistent hashing skips servers above this share of the
+/// average load.
+pub fn balance_factor(p: &Proxy) -> u32 {
+    p.directives
+        .iter()
+        .rev()
+        .find(|d| d.words.first().is_some_and(|w| w == "hash-balance-factor"))
+        .and_then(|d| d.words.get(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 /// HAProxy's automatic ids: servers without `id` take the lowest free
 /// number, starting at 1, in declaration order.
 pub fn assign_ids(explicit: &[Option<u32>]) -> Vec<u32> {

@@ -1,6 +1,7 @@
 //! HAProxy's consistent-hash ring (`hash-type consistent`, `random`).
 //!
-//! Owns: the points of each server (`weight * 16` of them, keyed
+//! Owns: the points of each server (its effective weight, i.e. `weight *
+//! 16` at full weight, of them, keyed
 //! `full_hash(id * 4096 + n)` where `id` is the server's numeric id) and
 //! the lookup: the point at or after the hash (wrapping), compared with
 //! the one before it; the closer one wins, ties going to the previous one.
@@ -22,11 +23,11 @@ pub struct Ring {
 }
 
 impl Ring {
-    /// `members` are (server index, id, user weight).
+    /// `members` are (server index, id, effective weight = node count).
     pub fn new(members: &[(usize, u32, u32)]) -> Ring {
         let mut points = Vec::new();
-        for &(idx, id, weight) in members {
-            let n = weight.min(256) * WEIGHT_SCALE;
+        for &(idx, id, eweight) in members {
+            let n = eweight.min(EWGHT_RANGE);
             for node in 0..n {
                 points.push((
                     full_hash(id.wrapping_mul(EWGHT_RANGE).wrapping_add(node)),
@@ -42,13 +43,15 @@ impl Ring {
         self.points.is_empty()
     }
 
-    /// The server closest to `hash` among the eligible ones; `avoid` is
+    /// The server closest to `hash` among the eligible ones; a server
+    /// `skip` refuses (the one to avoid, or one over its
+    /// `hash-balance-factor` share) is
     /// skipped by walking on to the following points.
     pub fn lookup(
         &self,
         hash: u32,
         eligible: &dyn Fn(usize) -> bool,
-        avoid: Option<usize>,
+        skip: &dyn Fn(usize) -> bool,
     ) -> Option<usize> {
         let n = self.points.len();
         if n == 0 {
@@ -72,12 +75,12 @@ impl Ring {
             at = prev;
             srv = ps;
         }
-        if Some(srv) == avoid {
+        if skip(srv) {
             // Walk on like HAProxy, at most one full turn.
             for k in 1..=n {
                 let i = (at + k) % n;
                 let s = self.points[i].1;
-                if eligible(s) && Some(s) != avoid {
+                if eligible(s) && !skip(s) {
                     return Some(s);
                 }
             }

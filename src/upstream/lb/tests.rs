@@ -235,12 +235,12 @@ fn balance_parsing_and_refusals() {
 
 #[test]
 fn consistent_ring_skips_down_servers_only_for_their_keys() {
-    let ring = chash::Ring::new(&[(0, 1, 1), (1, 2, 1), (2, 3, 1)]);
+    let ring = chash::Ring::new(&[(0, 1, 16), (1, 2, 16), (2, 3, 16)]);
     let all = |_: usize| true;
     let no1 = |i: usize| i != 1;
     for h in (0..u32::MAX).step_by(7_654_321) {
-        let a = ring.lookup(h, &all, None);
-        let b = ring.lookup(h, &no1, None);
+        let a = ring.lookup(h, &all, &|_| false);
+        let b = ring.lookup(h, &no1, &|_| false);
         if a != Some(1) {
             assert_eq!(a, b);
         } else {
@@ -274,4 +274,60 @@ async fn request_hash_drives_the_pick_and_missing_keys_rotate() {
     assert_eq!(b.request_hash(b"/x?other=1", std::iter::empty(), src), None);
     let rr = with_request_hash(None, async { names(&b, 3) }).await;
     assert_eq!(rr, ["a", "b", "c"]);
+}
+
+/// `roundrobin` over weights 1, 2, 3, then `set weight s1 10`: the server
+/// sequence the real HAProxy 2.6.12 gives for the same operations.
+#[test]
+fn roundrobin_follows_haproxy_fwrr_across_a_weight_change() {
+    let s = vec![srv("1", 1, false), srv("2", 2, false), srv("3", 3, false)];
+    let b = Balancer::new(algo(Kind::RoundRobin), &s, false);
+    let before = "3 2 3 1 3 2 3 2 3 1 3 2 3 2 3 1 3 2 3 2 3 1 3 2";
+    assert_eq!(names(&b, 24).join(" "), before);
+    s[0].set_cur_weight(10);
+    let after = "3 1 2 1 1 1 3 1 1 2 1 3 1 1 1 3 1 2 1 1 1 3 1 1 2 1 3 1 1 1 3 1 2 1 1 1 3 1 1 2";
+    assert_eq!(names(&b, 40).join(" "), after);
+}
+
+/// `hash-balance-factor 150`: with one connection held on the hashed
+/// server, its share (HAProxy's slots: `ceil((served + 1) * 150 / 100)`
+/// spread by effective weight) is used up and the key moves on the ring.
+#[test]
+fn hash_balance_factor_moves_keys_off_a_loaded_server() {
+    let s = vec![srv("a", 1, false), srv("b", 1, false), srv("c", 1, false)];
+    let mut a = algo(Kind::Source);
+    a.hash = HashType::parse(&["consistent".to_string()]).unwrap();
+    let plain = Balancer::new(a.clone(), &s, false);
+    let bounded = Balancer::new(a, &s, false).with_balance_factor(150);
+    let src = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7));
+    let first = bounded.pick(src, None).unwrap();
+    assert!(Arc::ptr_eq(&first, &plain.pick(src, None).unwrap()));
+    let _held = first.take();
+    let again = bounded.pick(src, None).unwrap();
+    assert!(!Arc::ptr_eq(&first, &again), "stayed on {}", first.name);
+    assert!(Arc::ptr_eq(&first, &plain.pick(src, None).unwrap()));
+}
+
+/// Consistent hashing follows effective weights: raising one server's
+/// weight only moves keys onto it (its new nodes), never between others.
+#[test]
+fn consistent_weight_change_only_moves_keys_to_the_heavier_server() {
+    let s = vec![srv("a", 1, false), srv("b", 1, false), srv("c", 1, false)];
+    let mut a = algo(Kind::Source);
+    a.hash = HashType::parse(&["consistent".to_string()]).unwrap();
+    let b = Balancer::new(a, &s, false);
+    let pick = |i: u32| {
+        b.pick(
+            IpAddr::V4(Ipv4Addr::from(i.wrapping_mul(2_654_435_761))),
+            None,
+        )
+    };
+    let before: Vec<String> = (0..500).map(|i| pick(i).unwrap().name.clone()).collect();
+    s[0].set_cur_weight(4);
+    let after: Vec<String> = (0..500).map(|i| pick(i).unwrap().name.clone()).collect();
+    let moved = before.iter().zip(&after).filter(|(x, y)| x != y).count();
+    assert!(moved > 50, "only {moved} keys moved");
+    for (x, y) in before.iter().zip(&after) {
+        assert!(x == y || y == "a", "{x} -> {y}");
+    }
 }
