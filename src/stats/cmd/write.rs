@@ -228,6 +228,7 @@ pub fn set_health(s: &SrvView, agent: bool, arg: Option<&str>) -> Reply {
         (Some("up"), _) => {
             s.live.set_stopping(false);
             s.live.set_up(true);
+            set_check_health(s, agent, true);
             crate::upstream::queue::dispatch(&s.live);
         }
         // NOLB: up, but takes no new load-balanced traffic.
@@ -239,6 +240,9 @@ pub fn set_health(s: &SrvView, agent: bool, arg: Option<&str>) -> Reply {
             let was_down = !s.live.is_up();
             s.live.set_stopping(false);
             s.live.set_up(false);
+            // The check counter restarts from 0: passing checks bring the
+            // server back after `rise` of them, as in HAProxy.
+            set_check_health(s, agent, false);
             // `on-marked-down shutdown-sessions`.
             registry::on_state_change(&[], &s.live, was_down, true);
         }
@@ -249,6 +253,35 @@ pub fn set_health(s: &SrvView, agent: bool, arg: Option<&str>) -> Reply {
     }
     s.touch();
     text("")
+}
+
+/// Moves the check (or agent) counter to fully up or fully down, so that
+/// the next checks continue from the state the operator forced.
+fn set_check_health(s: &SrvView, agent: bool, up: bool) {
+    use crate::health::status::OpState;
+    let Some(c) = s.live.check.get() else { return };
+    let mut g = c.lock();
+    let side = if agent {
+        g.agent.as_mut()
+    } else {
+        g.check.as_mut()
+    };
+    let Some(side) = side else { return };
+    side.health = if up { side.full() } else { 0 };
+    match (up, g.op) {
+        (false, OpState::Running | OpState::Stopping) => {
+            g.op = OpState::Stopped;
+            g.chkdown += 1;
+            g.down_since = Some(std::time::Instant::now());
+        }
+        (true, OpState::Stopped) => {
+            g.op = OpState::Running;
+            if let Some(t) = g.down_since.take() {
+                g.downtime += t.elapsed();
+            }
+        }
+        _ => {}
+    }
 }
 
 /// `set server <b>/<s> check-port <port>`: the checks use `port` from
