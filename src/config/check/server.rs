@@ -228,6 +228,14 @@ pub(super) fn server(c: &mut Checker<'_>, l: &Line<'_>, pname: &str, kind: Proxy
     };
     if kwd != "default-server" {
         srv.options = std::mem::take(&mut opts);
+        if let Some(e) = health_option_error(&srv) {
+            let px = c.cur_proxy().map(|p| p.name.clone()).unwrap_or_default();
+            c.alert_bracket(
+                l,
+                "bad-server-option",
+                format!("'server {px}/{name}' : {e}"),
+            );
+        }
     }
     if let Some(p) = c.cur_proxy() {
         if kwd == "default-server" {
@@ -505,4 +513,36 @@ pub(super) fn tcp_check(c: &mut Checker<'_>, l: &Line<'_>) {
             format!("'tcp-check' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', 'set-var(*)' and 'unset-var(*)' but got '{sub}'"),
         ),
     }
+}
+
+/// HAProxy's verdict on the passive-health and state-change server
+/// options, checked when the server is set up (2.6's texts).
+fn health_option_error(s: &crate::config::ir::Server) -> Option<String> {
+    for (k, args) in &s.options {
+        let v = args.first().map(String::as_str).unwrap_or("");
+        let err = match k.as_str() {
+            "observe" if !matches!(v, "none" | "layer4" | "layer7") => {
+                format!("'observe' expects one of 'none', 'layer4', 'layer7' but got '{v}'.")
+            }
+            "on-error"
+                if !matches!(v, "fastinter" | "fail-check" | "sudden-death" | "mark-down") =>
+            {
+                format!(
+                    "'on-error' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got '{v}'."
+                )
+            }
+            "on-marked-down" if v != "shutdown-sessions" => {
+                format!("'on-marked-down' expects 'shutdown-sessions' but got '{v}'.")
+            }
+            "on-marked-up" if v != "shutdown-backup-sessions" => {
+                format!("'on-marked-up' expects 'shutdown-backup-sessions' but got '{v}'.")
+            }
+            "error-limit" if v.parse::<i64>().map_or(true, |n| n <= 0) => {
+                "error-limit has to be > 0..".to_string()
+            }
+            _ => continue,
+        };
+        return Some(err);
+    }
+    None
 }
