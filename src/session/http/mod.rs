@@ -291,23 +291,13 @@ where
         tx.intercepted();
         return page(io, &fe_site, status, fe, reply_close(close), &mut tx).await;
     }
-    let mut interim = Vec::new();
-    let verdict = run_request_hints(&fe.req_rules, &mut req, conn, &mut interim);
-    // `early-hint`: the 103 responses go out before anything else.
-    if !interim.is_empty() && send(io, &interim, fe.client_timeout).await.is_err() {
-        return Next::Close;
-    }
-    tx.request_verdict(&verdict);
-    if let Verdict::Prometheus = verdict {
-        tx.intercepted();
-    }
+    let (rules, stats) = (&fe.req_rules[..], fe.stats.as_deref());
     let c = reply_close(close);
-    if let Some(l) = local_answer(verdict, &conn.ctx(Some(&req), None), &fe_site, c) {
-        return local(io, l, fe, &fe_site, &mut tx).await;
-    }
-    if let Some(bytes) = stats_answer(io, buf, fe, fe.stats.as_deref(), &req, conn, c).await {
-        tx.intercepted();
-        return reply(io, &bytes, fe, c, &mut tx).await;
+    let phase = request_phase(
+        io, buf, fe, rules, stats, &fe_site, &mut req, conn, &mut tx, c,
+    );
+    if let Some(next) = phase.await {
+        return next;
     }
     let Some(route) = fe.route(&conn.ctx(Some(&req), None)).cloned() else {
         let c = reply_close(close);
@@ -321,23 +311,11 @@ where
         be: Some(&route.replies),
         fe: &fe.replies,
     };
-    let mut interim = Vec::new();
-    let verdict = run_request_hints(&route.req_rules, &mut req, conn, &mut interim);
-    // `early-hint`: the 103 responses go out before anything else.
-    if !interim.is_empty() && send(io, &interim, fe.client_timeout).await.is_err() {
-        return Next::Close;
-    }
-    tx.request_verdict(&verdict);
-    if let Verdict::Prometheus = verdict {
-        tx.intercepted();
-    }
+    let (rules, stats) = (&route.req_rules[..], route.stats.as_deref());
     let c = reply_close(close);
-    if let Some(l) = local_answer(verdict, &conn.ctx(Some(&req), None), &site, c) {
-        return local(io, l, fe, &site, &mut tx).await;
-    }
-    if let Some(bytes) = stats_answer(io, buf, fe, route.stats.as_deref(), &req, conn, c).await {
-        tx.intercepted();
-        return reply(io, &bytes, fe, c, &mut tx).await;
+    let phase = request_phase(io, buf, fe, rules, stats, &site, &mut req, conn, &mut tx, c);
+    if let Some(next) = phase.await {
+        return next;
     }
     close |= route.httpclose;
     add_forwardfor(&mut req, fe, &route, conn);
@@ -728,6 +706,45 @@ fn local_answer(
     close: bool,
 ) -> Option<Local> {
     super::rules::answer(v, ctx, site, close)
+}
+
+/// One proxy's request phase (the frontend's, then the backend's): its
+/// `http-request` rules with their early hints, then its stats page.
+/// `Some` when the exchange ends here.
+#[allow(clippy::too_many_arguments)]
+async fn request_phase<S>(
+    io: &mut S,
+    buf: &mut Vec<u8>,
+    fe: &Frontend,
+    rules: &[super::rules::Rule],
+    stats: Option<&crate::stats::page::Conf>,
+    site: &Site<'_>,
+    req: &mut Request,
+    conn: &Conn,
+    tx: &mut crate::metrics::Txn,
+    close: bool,
+) -> Option<Next>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let mut interim = Vec::new();
+    let verdict = run_request_hints(rules, req, conn, &mut interim);
+    // `early-hint`: the 103 responses go out before anything else.
+    if !interim.is_empty() && send(io, &interim, fe.client_timeout).await.is_err() {
+        return Some(Next::Close);
+    }
+    tx.request_verdict(&verdict);
+    if let Verdict::Prometheus = verdict {
+        tx.intercepted();
+    }
+    if let Some(l) = local_answer(verdict, &conn.ctx(Some(req), None), site, close) {
+        return Some(local(io, l, fe, site, tx).await);
+    }
+    if let Some(bytes) = stats_answer(io, buf, fe, stats, req, conn, close).await {
+        tx.intercepted();
+        return Some(reply(io, &bytes, fe, close, tx).await);
+    }
+    None
 }
 
 /// Carries out a local answer: send (after the tarpit delay), or close.
