@@ -6,24 +6,12 @@
 mod support;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
+use support::cli;
 use support::{Backend, Behaviour, Proxy, TempDir, raw};
 
 const HAPROXY: &str = "/usr/sbin/haproxy";
-
-fn cli(sock: &Path, cmd: &str) -> String {
-    let Ok(mut s) = UnixStream::connect(sock) else {
-        return String::from("<no socket>");
-    };
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
-    let _ = s.write_all(format!("{cmd}\n").as_bytes());
-    let _ = s.shutdown(std::net::Shutdown::Write);
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 /// Two name-echo servers `a`/`b` in `be` (tcp), an echo server in `echo`,
 /// sockets at every level in `dir`.

@@ -3,28 +3,13 @@
 //! reference, the real haproxy with the same configuration.
 
 mod support;
+use support::cli;
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use support::{Backend, Behaviour, Proxy, TempDir};
 
 const HAPROXY: &str = "/usr/sbin/haproxy";
-
-fn cli(sock: &Path, cmd: &str) -> String {
-    for _ in 0..100 {
-        if let Ok(mut s) = UnixStream::connect(sock) {
-            s.set_read_timeout(Some(Duration::from_secs(3))).ok();
-            let _ = s.write_all(format!("{cmd}\n").as_bytes());
-            let mut out = String::new();
-            let _ = s.read_to_string(&mut out);
-            return out;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("no stats socket at {}", sock.display());
-}
 
 /// The `status` cell of server `be/s`.
 fn status(sock: &Path) -> String {

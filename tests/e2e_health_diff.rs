@@ -7,11 +7,11 @@
 mod support;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use support::cli;
 use support::{Proxy, TempDir};
 
 /// How a fake server behaves on each connection.
@@ -88,16 +88,6 @@ fn serve(mut c: TcpStream, mode: Mode, stop: &AtomicBool) {
         }
         Mode::Hang => hold(&mut c),
     }
-}
-
-fn cli(sock: &Path, cmd: &str) -> String {
-    let mut s = UnixStream::connect(sock).expect("connect cli");
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
-    let _ = s.write_all(format!("{cmd}\n").as_bytes());
-    let _ = s.shutdown(std::net::Shutdown::Write);
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 const COLUMNS: &[&str] = &[

@@ -6,25 +6,12 @@
 //! after each change.
 
 mod support;
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use support::cli;
 use support::{Proxy, TempDir, body};
 
 const HAPROXY: &str = "/usr/sbin/haproxy";
-
-fn cli(sock: &Path, cmd: &str) -> String {
-    let Ok(mut s) = UnixStream::connect(sock) else {
-        return String::from("<no socket>");
-    };
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
-    let _ = s.write_all(format!("{cmd}\n").as_bytes());
-    let _ = s.shutdown(std::net::Shutdown::Write);
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 /// Replaces `0x<hex>` entry addresses with `0xPTR`.
 fn norm(s: &str) -> String {

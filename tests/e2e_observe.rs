@@ -8,12 +8,12 @@
 mod support;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use support::cli;
 use support::{TempDir, free_port};
 
 /// A loopback HTTP server answering `resp` to every request, stopped on
@@ -101,16 +101,6 @@ fn get(port: u16, path: &str) -> String {
     let _ = s.write_all(
         format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes(),
     );
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn cli(sock: &Path, cmd: &str) -> String {
-    let mut s = UnixStream::connect(sock).expect("connect cli");
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
-    let _ = s.write_all(format!("{cmd}\n").as_bytes());
-    let _ = s.shutdown(std::net::Shutdown::Write);
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
     String::from_utf8_lossy(&out).into_owned()

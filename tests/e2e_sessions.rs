@@ -11,6 +11,7 @@ use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use support::cli;
 use support::{Backend, Behaviour, Proxy, TempDir, raw};
 
 const HAPROXY: &str = "/usr/sbin/haproxy";
@@ -22,18 +23,6 @@ fn engines() -> Vec<&'static str> {
         v.push(HAPROXY);
     }
     v
-}
-
-fn cli(sock: &Path, cmd: &str) -> String {
-    let Ok(mut s) = UnixStream::connect(sock) else {
-        return String::from("<no socket>");
-    };
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
-    let _ = s.write_all(format!("{cmd}\n").as_bytes());
-    let _ = s.shutdown(std::net::Shutdown::Write);
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn wait_sock(p: &Path) {

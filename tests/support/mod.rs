@@ -105,6 +105,26 @@ pub fn raw(port: u16, req: &[u8]) -> String {
     String::from_utf8_lossy(&out).to_string()
 }
 
+/// Sends one command to a stats socket (waiting up to 2 s for the socket
+/// to appear), half-closes and returns the whole reply; `<no socket>` when
+/// nothing listens there.
+pub fn cli(sock: &std::path::Path, cmd: &str) -> String {
+    let until = Instant::now() + Duration::from_secs(2);
+    let mut s = loop {
+        match std::os::unix::net::UnixStream::connect(sock) {
+            Ok(s) => break s,
+            Err(_) if Instant::now() < until => std::thread::sleep(Duration::from_millis(20)),
+            Err(_) => return String::from("<no socket>"),
+        }
+    };
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    let _ = s.write_all(format!("{cmd}\n").as_bytes());
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The body of a response (after the blank line).
 pub fn body(resp: &str) -> &str {
     resp.split_once("\r\n\r\n").map_or("", |x| x.1)
