@@ -9,7 +9,7 @@
 pub mod socket;
 
 use crate::runtime::drain::Drain;
-use crate::session::{ClientInfo, Frontend};
+use crate::session::{ClientInfo, Frontend, Held};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, UnixListener};
@@ -63,22 +63,25 @@ pub async fn accept_loop(l: Listening, fe: Arc<Frontend>, limits: Limits, drain:
         match accepted {
             Ok(Accepted::Tcp(s, info)) => {
                 let _ = s.set_nodelay(true);
-                let track = drain.track();
-                let fe = fe.clone();
-                let d = drain.clone();
-                tokio::spawn(async move {
-                    crate::session::serve(s, info, fe, d).await;
-                    drop((permits, track));
-                });
+                let held = held(permits, &drain);
+                tokio::spawn(crate::session::serve(
+                    s,
+                    info,
+                    fe.clone(),
+                    drain.clone(),
+                    held,
+                ));
             }
             Ok(Accepted::Unix(s)) => {
-                let track = drain.track();
-                let fe = fe.clone();
-                let d = drain.clone();
-                tokio::spawn(async move {
-                    crate::session::serve(s, ClientInfo::default(), fe, d).await;
-                    drop((permits, track));
-                });
+                let held = held(permits, &drain);
+                let info = ClientInfo::default();
+                tokio::spawn(crate::session::serve(
+                    s,
+                    info,
+                    fe.clone(),
+                    drain.clone(),
+                    held,
+                ));
             }
             Err(e) => {
                 // EMFILE/ENFILE and friends: back off instead of spinning.
@@ -87,6 +90,15 @@ pub async fn accept_loop(l: Listening, fe: Arc<Frontend>, limits: Limits, drain:
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }
+    }
+}
+
+/// The guards an accepted connection carries until it ends.
+fn held(permits: (OwnedSemaphorePermit, OwnedSemaphorePermit), drain: &Arc<Drain>) -> Held {
+    Held {
+        permits: Some(permits),
+        track: Some(drain.track()),
+        counted: None,
     }
 }
 

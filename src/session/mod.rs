@@ -14,6 +14,7 @@ pub mod conv;
 pub mod fetch;
 pub mod fmt;
 pub mod http;
+pub mod park;
 pub mod patref;
 pub mod rules;
 pub mod splice;
@@ -22,11 +23,12 @@ pub mod tcp;
 pub mod tcp_rules;
 
 use crate::config::ir::{Bind, Mode};
-use crate::runtime::drain::Drain;
+use crate::runtime::drain::{Drain, Track};
 use crate::upstream::Backend;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OwnedSemaphorePermit;
 
 /// Addresses of an accepted connection (absent for unix sockets).
 #[derive(Debug, Clone, Copy, Default)]
@@ -118,12 +120,24 @@ impl Frontend {
     }
 }
 
+/// What keeps a live connection counted, whichever task (or the parking
+/// lot, [`park`]) holds it: the accept-limit permits (global and
+/// frontend `maxconn`), the graceful-stop tracker and the frontend's
+/// session count (`scur`). Dropping it releases them all.
+#[derive(Debug, Default)]
+pub struct Held {
+    pub permits: Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)>,
+    pub track: Option<Track>,
+    pub counted: Option<crate::metrics::counters::SessionGuard>,
+}
+
 /// Serves one accepted connection to completion.
 pub fn serve<S>(
     io: S,
     info: ClientInfo,
     fe: Arc<Frontend>,
     drain: Arc<Drain>,
+    mut held: Held,
 ) -> impl std::future::Future<Output = ()> + Send
 where
     S: stream::ClientStream,
@@ -135,9 +149,9 @@ where
         if !tcp_rules::on_accept(&fe.tcp_rules, &info) {
             return;
         }
-        let _counted = fe.counters.session();
+        held.counted = Some(fe.counters.session());
         match fe.mode {
-            Mode::Http => http::serve(io, info, fe, drain).await,
+            Mode::Http => http::serve(io, info, fe, drain, held).await,
             // Boxed: a tunnel's state would otherwise size every HTTP
             // connection's task too.
             _ => Box::pin(tcp::serve(io, info, fe)).await,

@@ -11,6 +11,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 /// An accepted client connection (TCP or unix socket; TLS later).
 pub trait ClientStream: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static {
+    /// Whether [`Self::into_tcp`] gives the socket (an idle connection
+    /// can then park without a task).
+    const PARKABLE: bool = false;
+
     /// Ready when a read would not block (data, end of stream or error).
     fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 
@@ -22,9 +26,20 @@ pub trait ClientStream: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static {
     fn tcp(&self) -> Option<&tokio::net::TcpStream> {
         None
     }
+
+    /// The TCP socket itself, when the connection can wait in the
+    /// parking lot ([`super::park`]) without a task.
+    fn into_tcp(self) -> Result<tokio::net::TcpStream, Self>
+    where
+        Self: Sized,
+    {
+        Err(self)
+    }
 }
 
 impl ClientStream for tokio::net::TcpStream {
+    const PARKABLE: bool = true;
+
     fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.poll_read_ready(cx)
     }
@@ -35,6 +50,10 @@ impl ClientStream for tokio::net::TcpStream {
 
     fn tcp(&self) -> Option<&tokio::net::TcpStream> {
         Some(self)
+    }
+
+    fn into_tcp(self) -> Result<tokio::net::TcpStream, Self> {
+        Ok(self)
     }
 }
 

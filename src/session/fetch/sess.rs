@@ -96,6 +96,8 @@ impl Sess {
         // close must not show it, whatever the order of the drops.
         crate::stats::cmd::registry::remove(self.id);
         self.kill.notify_one();
+        // A parked session has no task to notice: the lot sweeps it.
+        crate::session::park::poke();
     }
 
     pub fn is_killed(&self) -> bool {

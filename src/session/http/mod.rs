@@ -11,9 +11,11 @@ pub mod body;
 pub mod errors;
 pub mod head;
 
+use super::fetch::sess::{current, scope};
+use super::park::{self, Parked};
 use super::rules::{Conn, Local, Site, Verdict, run_request_hints, run_response};
 use super::stream::{self, ClientStream};
-use super::{ClientInfo, Frontend, Route, buffer};
+use super::{ClientInfo, Frontend, Held, Route, buffer};
 use crate::runtime::drain::Drain;
 use crate::upstream::pool;
 use body::{BodyError, Timeouts, fill, send};
@@ -35,8 +37,44 @@ enum Next {
 }
 
 /// Serves one HTTP client connection.
-pub async fn serve<S>(mut io: S, info: ClientInfo, fe: Arc<Frontend>, drain: Arc<Drain>)
+pub async fn serve<S>(io: S, info: ClientInfo, fe: Arc<Frontend>, drain: Arc<Drain>, held: Held)
 where
+    S: ClientStream,
+{
+    run(io, info, fe, drain, held, true, None).await
+}
+
+/// Resumes a parked connection's session ([`park`]) in its new task.
+pub fn resume(p: Parked) -> impl std::future::Future<Output = ()> + Send {
+    let Parked {
+        io,
+        info,
+        fe,
+        drain,
+        held,
+        sess,
+        first,
+        deadline,
+    } = p;
+    scope(sess, async move {
+        // Back into the reactor; a refusal (descriptor limits) closes.
+        if let Ok(io) = park::unpark_io(io) {
+            run(io, info, fe, drain, held, first, Some(deadline)).await;
+        }
+    })
+}
+
+/// The connection's loop: wait for a request, serve it, again. `resumed`
+/// carries the deadline of the wait a parked connection was in.
+async fn run<S>(
+    mut io: S,
+    info: ClientInfo,
+    fe: Arc<Frontend>,
+    drain: Arc<Drain>,
+    held: Held,
+    mut first: bool,
+    mut resumed: Option<Option<tokio::time::Instant>>,
+) where
     S: ClientStream,
 {
     let conn = Conn {
@@ -44,9 +82,9 @@ where
         dst: info.dst,
     };
     // No buffer until the client sends something: idle connections cost
-    // only their task (HAProxy likewise allocates buffers on demand).
+    // only their task, or nothing but a parking slot once they wait long
+    // (HAProxy likewise allocates buffers on demand).
     let mut buf: Vec<u8> = Vec::new();
-    let mut first = true;
     let mut stop = drain.watch();
     loop {
         let wait = if first {
@@ -54,7 +92,10 @@ where
         } else {
             fe.keep_alive_timeout
         };
-        let mut deadline = wait.map(|t| tokio::time::Instant::now() + t);
+        let mut deadline = match resumed.take() {
+            Some(d) => d,
+            None => wait.map(|t| tokio::time::Instant::now() + t),
+        };
         if buf.is_empty() {
             if buf.capacity() > 0 {
                 // Idle between requests: the buffer goes back to the free list.
@@ -62,15 +103,36 @@ where
             }
             // A lean wait: an idle connection's task holds no buffer and
             // none of the request state below.
-            match wait_idle(&io, deadline, &mut stop, !first).await {
-                Some(b) => buf = b,
-                None => {
+            match wait_idle(&io, deadline, &mut stop, !first, S::PARKABLE).await {
+                Idle::Data(b) => buf = b,
+                Idle::Over => {
                     if first {
                         crate::metrics::txn::bad_request(&fe.counters, 408);
                         let _ = send(&mut io, &errors::mux_page(408), fe.client_timeout).await;
                     }
                     break;
                 }
+                Idle::Park => match (io.into_tcp(), current()) {
+                    (Ok(tcp), Some(sess)) => {
+                        park::park(tcp, |io| Parked {
+                            io,
+                            info,
+                            fe,
+                            drain,
+                            held,
+                            sess,
+                            first,
+                            deadline,
+                        });
+                        return;
+                    }
+                    (Ok(_), None) => return,
+                    (Err(back), _) => {
+                        io = back;
+                        resumed = Some(deadline);
+                        continue;
+                    }
+                },
             }
             if !buf.is_empty() {
                 // The request has begun: `timeout http-request` now applies.
@@ -91,36 +153,54 @@ where
     }
     buffer::give(buf);
     let _ = io.shutdown().await;
+    drop(held);
 }
 
-/// Waits until the client sends something and returns the first bytes
-/// (empty at the end of the stream or on an error, which the next read
-/// reports), or `None` when the wait ends: deadline reached, or a graceful
-/// stop while `watch_stop`. Readiness can be spurious: a buffer is held
-/// only once bytes were actually read.
+/// How an idle wait ended.
+enum Idle {
+    /// The first bytes (empty at the end of the stream or on an error,
+    /// which the next read reports).
+    Data(Vec<u8>),
+    /// Deadline reached, or a graceful stop while `watch_stop`.
+    Over,
+    /// Quiet for [`park::PARK_AFTER`]: the connection may park.
+    Park,
+}
+
+/// Waits until the client sends something. Readiness can be spurious: a
+/// buffer is held only once bytes were actually read. With `parkable`,
+/// the wait gives up after [`park::PARK_AFTER`] so the task can end.
 async fn wait_idle<S: ClientStream>(
     io: &S,
     deadline: Option<tokio::time::Instant>,
     stop: &mut tokio::sync::watch::Receiver<bool>,
     watch_stop: bool,
-) -> Option<Vec<u8>> {
+    parkable: bool,
+) -> Idle {
+    // One timer: the deadline, or the moment to park when that is earlier.
+    let park_at = parkable.then(|| tokio::time::Instant::now() + park::PARK_AFTER);
+    let (until, parks) = match (deadline, park_at) {
+        (Some(d), Some(p)) if p < d => (Some(p), true),
+        (None, Some(p)) => (Some(p), true),
+        (d, _) => (d, false),
+    };
     loop {
         if watch_stop && *stop.borrow() {
-            return None;
+            return Idle::Over;
         }
         tokio::select! {
             _ = stream::readable(io) => {}
-            _ = sleep_until(deadline) => return None,
-            _ = stop.changed(), if watch_stop => return None,
+            _ = sleep_until(until) => return if parks { Idle::Park } else { Idle::Over },
+            _ = stop.changed(), if watch_stop => return Idle::Over,
         }
         let mut b = buffer::take();
         match io.try_read_buf(&mut b) {
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => buffer::give(b),
             Ok(0) | Err(_) => {
                 buffer::give(b);
-                return Some(Vec::new());
+                return Idle::Data(Vec::new());
             }
-            Ok(_) => return Some(b),
+            Ok(_) => return Idle::Data(b),
         }
     }
 }
