@@ -20,6 +20,7 @@ use crate::runtime::drain::Drain;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 use tokio::io::Interest;
@@ -27,10 +28,61 @@ use tokio::io::unix::AsyncFd;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// How long a connection waits with its task before it parks: longer
-/// than the gap between requests of a busy keep-alive client, so those
-/// never pay for parking.
-pub const PARK_AFTER: Duration = Duration::from_millis(20);
+/// The least a connection waits with its task before it parks (at most
+/// twice this): longer than the gap between requests of a busy keep-alive
+/// client, so those never pay for parking.
+pub const PARK_AFTER: Duration = Duration::from_millis(16);
+
+/// When a wait that begins now may park: the second [`PARK_AFTER`]
+/// boundary ahead. Waits share these boundaries and a ticker always
+/// sleeps until the nearer one, so registering a wait never moves the
+/// timer driver's next wake earlier — which would cost every connection
+/// a reactor wake-up (an eventfd write and an extra `epoll_wait`).
+pub fn park_at(now: Instant) -> Instant {
+    let t = ticker();
+    let since = now.saturating_duration_since(t.base).as_millis() as u64;
+    t.last_use.store(since, Ordering::Relaxed);
+    if !t.running.load(Ordering::Relaxed) && !t.running.swap(true, Ordering::AcqRel) {
+        tokio::spawn(tick());
+    }
+    t.boundary(since, 2)
+}
+
+/// The ticker behind [`park_at`]; it stops after a second without waits.
+struct Ticker {
+    base: Instant,
+    last_use: AtomicU64,
+    running: AtomicBool,
+}
+
+impl Ticker {
+    /// The `n`th boundary after `since` (milliseconds from `base`).
+    fn boundary(&self, since: u64, n: u64) -> Instant {
+        let step = PARK_AFTER.as_millis() as u64;
+        self.base + Duration::from_millis((since / step + n) * step)
+    }
+}
+
+fn ticker() -> &'static Ticker {
+    static T: OnceLock<Ticker> = OnceLock::new();
+    T.get_or_init(|| Ticker {
+        base: Instant::now(),
+        last_use: AtomicU64::new(0),
+        running: AtomicBool::new(false),
+    })
+}
+
+async fn tick() {
+    let t = ticker();
+    loop {
+        let since = Instant::now().saturating_duration_since(t.base).as_millis() as u64;
+        if since.saturating_sub(t.last_use.load(Ordering::Relaxed)) > 1000 {
+            t.running.store(false, Ordering::Release);
+            return;
+        }
+        tokio::time::sleep_until(t.boundary(since, 1)).await;
+    }
+}
 
 /// A session waiting for its client, without a task.
 #[derive(Debug)]

@@ -45,7 +45,7 @@ impl ClientStream for tokio::net::TcpStream {
     }
 
     fn try_read_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
-        tokio::net::TcpStream::try_read_buf(self, buf)
+        drained_read(self, buf, |b| tokio::net::TcpStream::try_read_buf(self, b))
     }
 
     fn tcp(&self) -> Option<&tokio::net::TcpStream> {
@@ -63,11 +63,55 @@ impl ClientStream for tokio::net::UnixStream {
     }
 
     fn try_read_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
-        tokio::net::UnixStream::try_read_buf(self, buf)
+        drained_read(self, buf, |b| tokio::net::UnixStream::try_read_buf(self, b))
     }
 }
 
 /// Waits until `s` is readable.
 pub async fn readable<S: ClientStream>(s: &S) -> io::Result<()> {
     std::future::poll_fn(|cx| s.poll_readable(cx)).await
+}
+
+/// Sockets whose reads can mark them drained.
+trait Drainable {
+    fn try_io_read(&self, f: impl FnOnce() -> io::Result<usize>) -> io::Result<usize>;
+}
+
+impl Drainable for tokio::net::TcpStream {
+    fn try_io_read(&self, f: impl FnOnce() -> io::Result<usize>) -> io::Result<usize> {
+        self.try_io(tokio::io::Interest::READABLE, f)
+    }
+}
+
+impl Drainable for tokio::net::UnixStream {
+    fn try_io_read(&self, f: impl FnOnce() -> io::Result<usize>) -> io::Result<usize> {
+        self.try_io(tokio::io::Interest::READABLE, f)
+    }
+}
+
+/// A non-blocking read that, like tokio's own `poll_read`, treats a read
+/// that did not fill the room offered as proof the socket is drained and
+/// forgets its readiness: the next wait then sleeps until the reactor
+/// reports new bytes instead of trying a read that fails with `EAGAIN`
+/// (one wasted system call per keep-alive request otherwise). Safe with
+/// the edge-triggered reactor: bytes arriving later raise a new event.
+fn drained_read<S: Drainable>(
+    s: &S,
+    buf: &mut Vec<u8>,
+    read: impl FnOnce(&mut Vec<u8>) -> io::Result<usize>,
+) -> io::Result<usize> {
+    let room = buf.capacity() - buf.len();
+    let mut got = None;
+    let r = s.try_io_read(|| match read(buf) {
+        Ok(n) if n > 0 && n < room => {
+            got = Some(n);
+            // Reported as "would block" so the readiness is cleared.
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+        other => other,
+    });
+    match got {
+        Some(n) => Ok(n),
+        None => r,
+    }
 }

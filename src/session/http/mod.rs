@@ -169,7 +169,7 @@ enum Idle {
 
 /// Waits until the client sends something. Readiness can be spurious: a
 /// buffer is held only once bytes were actually read. With `parkable`,
-/// the wait gives up after [`park::PARK_AFTER`] so the task can end.
+/// the wait gives up after about [`park::PARK_AFTER`] so the task can end.
 async fn wait_idle<S: ClientStream>(
     io: &S,
     deadline: Option<tokio::time::Instant>,
@@ -178,7 +178,7 @@ async fn wait_idle<S: ClientStream>(
     parkable: bool,
 ) -> Idle {
     // One timer: the deadline, or the moment to park when that is earlier.
-    let park_at = parkable.then(|| tokio::time::Instant::now() + park::PARK_AFTER);
+    let park_at = parkable.then(|| park::park_at(tokio::time::Instant::now()));
     let (until, parks) = match (deadline, park_at) {
         (Some(d), Some(p)) if p < d => (Some(p), true),
         (None, Some(p)) => (Some(p), true),
