@@ -41,6 +41,7 @@ impl Limits {
 pub async fn accept_loop(l: Listening, fe: Arc<Frontend>, limits: Limits, drain: Arc<Drain>) {
     let mut stop = drain.watch();
     crate::session::fetch::sess::register_frontend(&fe);
+    let fixed_dst = fixed_dst(&l);
     loop {
         if *stop.borrow() {
             return;
@@ -53,7 +54,7 @@ pub async fn accept_loop(l: Listening, fe: Arc<Frontend>, limits: Limits, drain:
         // `set rate-limit connections|sessions global`.
         crate::stats::cmd::limits::wait_conn_rate().await;
         let accepted = tokio::select! {
-            a = accept(&l) => a,
+            a = accept(&l, fixed_dst) => a,
             _ = stop.changed() => return,
         };
         if accepted.is_ok() {
@@ -62,7 +63,7 @@ pub async fn accept_loop(l: Listening, fe: Arc<Frontend>, limits: Limits, drain:
         }
         match accepted {
             Ok(Accepted::Tcp(s, info)) => {
-                let _ = s.set_nodelay(true);
+                // TCP_NODELAY comes from the listening socket.
                 let held = held(permits, &drain);
                 tokio::spawn(crate::session::serve(
                     s,
@@ -107,13 +108,26 @@ enum Accepted {
     Unix(tokio::net::UnixStream),
 }
 
-async fn accept(l: &Listening) -> std::io::Result<Accepted> {
+/// The local address every connection accepted on `l` has, when the
+/// socket is bound to one address (not a wildcard): no getsockname() per
+/// connection then.
+fn fixed_dst(l: &Listening) -> Option<std::net::SocketAddr> {
+    match l {
+        Listening::Tcp(t) => t.local_addr().ok().filter(|a| !a.ip().is_unspecified()),
+        Listening::Unix(_) => None,
+    }
+}
+
+async fn accept(
+    l: &Listening,
+    fixed_dst: Option<std::net::SocketAddr>,
+) -> std::io::Result<Accepted> {
     match l {
         Listening::Tcp(t) => {
             let (s, peer) = t.accept().await?;
             let info = ClientInfo {
                 src: Some(peer),
-                dst: s.local_addr().ok(),
+                dst: fixed_dst.or_else(|| s.local_addr().ok()),
             };
             Ok(Accepted::Tcp(s, info))
         }

@@ -81,6 +81,9 @@ pub fn open(b: &Bind, t: &BindTarget, fe_maxconn: u32) -> std::io::Result<Listen
                 }
             }
             s.set_nonblocking(true)?;
+            // Accepted connections inherit it (Linux): no setsockopt per
+            // connection.
+            s.set_tcp_nodelay(true)?;
             s.bind(&(*addr).into())?;
             s.listen(backlog(b, fe_maxconn))?;
             let std: std::net::TcpListener = s.into();
@@ -126,6 +129,7 @@ fn inherited(n: i32, backlog: i32) -> std::io::Result<Listening> {
         let l: std::os::unix::net::UnixListener = s.into();
         Ok(Listening::Unix(tokio::net::UnixListener::from_std(l)?))
     } else {
+        s.set_tcp_nodelay(true)?;
         let l: std::net::TcpListener = s.into();
         Ok(Listening::Tcp(tokio::net::TcpListener::from_std(l)?))
     }
