@@ -160,13 +160,24 @@ pub fn fe_name() -> Option<String> {
 
 /// Records the backend the session was switched to.
 pub fn set_backend(be: &Arc<Backend>) {
-    with(|s| s.be.store(Some(be.clone())));
+    // Stored only when it changes: a keep-alive connection's next request
+    // usually goes to the same backend, and an ArcSwap store costs a walk
+    // over every thread's debt slots.
+    with(|s| {
+        if !s.be.load().as_ref().is_some_and(|c| Arc::ptr_eq(c, be)) {
+            s.be.store(Some(be.clone()));
+        }
+    });
 }
 
 /// Records the server chosen for the current session (no-op outside a
 /// session).
 pub fn note_server(srv: &Arc<ServerState>) {
-    with(|s| s.srv.store(Some(srv.clone())));
+    with(|s| {
+        if !s.srv.load().as_ref().is_some_and(|c| Arc::ptr_eq(c, srv)) {
+            s.srv.store(Some(srv.clone()));
+        }
+    });
 }
 
 /// The backend the session was switched to, if any yet.

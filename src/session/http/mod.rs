@@ -762,13 +762,13 @@ fn status_line(out: &mut Vec<u8>, status: u16, reason: &str) {
 fn server_keeps_alive(raw: &[u8], resp_minor: u8, req_minor: u8) -> bool {
     let (mut close, mut keep) = (false, false);
     for line in raw.split(|&b| b == b'\n').skip(1) {
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            continue;
-        };
-        if !line[..colon].eq_ignore_ascii_case(b"connection") {
+        // The parser refused blanks before a colon: a `Connection` header
+        // starts with exactly this, and most lines differ at once.
+        const NAME: &[u8] = b"connection:";
+        if line.len() < NAME.len() || !line[..NAME.len()].eq_ignore_ascii_case(NAME) {
             continue;
         }
-        for tok in line[colon + 1..].split(|&b| b == b',') {
+        for tok in line[NAME.len()..].split(|&b| b == b',') {
             let tok = tok.trim_ascii();
             close |= tok.eq_ignore_ascii_case(b"close");
             keep |= tok.eq_ignore_ascii_case(b"keep-alive");
@@ -1000,4 +1000,38 @@ where
     };
     super::tcp::tunnel(io, srv, ct, st).await;
     Next::Close
+}
+
+#[cfg(test)]
+mod keep_alive_tests {
+    use super::server_keeps_alive;
+
+    #[test]
+    fn connection_header_decides_as_http_says() {
+        let h = |s: &str| s.replace('|', "\r\n").into_bytes();
+        assert!(server_keeps_alive(&h("HTTP/1.1 200 OK|A: b||"), 1, 1));
+        assert!(!server_keeps_alive(
+            &h("HTTP/1.1 200 OK|Connection: close||"),
+            1,
+            1
+        ));
+        assert!(!server_keeps_alive(
+            &h("HTTP/1.1 200 OK|connection:Keep-Alive, CLOSE||"),
+            1,
+            1
+        ));
+        assert!(!server_keeps_alive(&h("HTTP/1.0 200 OK|A: b||"), 0, 1));
+        assert!(server_keeps_alive(
+            &h("HTTP/1.0 200 OK|Connection: keep-alive||"),
+            0,
+            1
+        ));
+        // Another header that merely ends with the name does not count.
+        assert!(server_keeps_alive(
+            &h("HTTP/1.1 200 OK|X-Connection: close||"),
+            1,
+            1
+        ));
+        assert!(!server_keeps_alive(&h("HTTP/1.1 200 OK|A: b||"), 1, 0));
+    }
 }
