@@ -7,6 +7,7 @@
 //! accepted connections: it hands them to [`crate::session`].
 
 pub mod socket;
+pub mod unix;
 
 use crate::runtime::drain::Drain;
 use crate::session::{ClientInfo, Frontend, Held};
@@ -27,13 +28,31 @@ pub enum Listening {
 pub struct Limits {
     pub global: Arc<Semaphore>,
     pub frontend: Arc<Semaphore>,
+    /// The `bind` line's own `maxconn`, when it has one.
+    pub bind: Option<Arc<Semaphore>>,
+}
+
+/// The slots one connection holds under [`Limits`] while it lives.
+#[derive(Debug)]
+pub struct Permits {
+    _bind: Option<OwnedSemaphorePermit>,
+    _frontend: OwnedSemaphorePermit,
+    _global: OwnedSemaphorePermit,
 }
 
 impl Limits {
-    async fn acquire(&self) -> Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
+    async fn acquire(&self) -> Option<Permits> {
+        let b = match &self.bind {
+            Some(b) => Some(b.clone().acquire_owned().await.ok()?),
+            None => None,
+        };
         let f = self.frontend.clone().acquire_owned().await.ok()?;
         let g = self.global.clone().acquire_owned().await.ok()?;
-        Some((f, g))
+        Some(Permits {
+            _bind: b,
+            _frontend: f,
+            _global: g,
+        })
     }
 }
 
@@ -95,7 +114,7 @@ pub async fn accept_loop(l: Listening, fe: Arc<Frontend>, limits: Limits, drain:
 }
 
 /// The guards an accepted connection carries until it ends.
-fn held(permits: (OwnedSemaphorePermit, OwnedSemaphorePermit), drain: &Arc<Drain>) -> Held {
+fn held(permits: Permits, drain: &Arc<Drain>) -> Held {
     Held {
         permits: Some(permits),
         track: Some(drain.track()),
@@ -113,9 +132,34 @@ enum Accepted {
 /// connection then.
 fn fixed_dst(l: &Listening) -> Option<std::net::SocketAddr> {
     match l {
-        Listening::Tcp(t) => t.local_addr().ok().filter(|a| !a.ip().is_unspecified()),
-        Listening::Unix(_) => None,
+        // A `transparent` listener takes connections for any address.
+        Listening::Tcp(t) if !transparent(t) => {
+            t.local_addr().ok().filter(|a| !a.ip().is_unspecified())
+        }
+        _ => None,
     }
+}
+
+fn transparent(t: &TcpListener) -> bool {
+    let v6 = t.local_addr().is_ok_and(|a| a.is_ipv6());
+    let (level, name) = if v6 {
+        (libc::IPPROTO_IPV6, libc::IPV6_TRANSPARENT)
+    } else {
+        (libc::IPPROTO_IP, libc::IP_TRANSPARENT)
+    };
+    let mut v: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt into an int we own, with its length.
+    let r = unsafe {
+        libc::getsockopt(
+            std::os::fd::AsRawFd::as_raw_fd(t),
+            level,
+            name,
+            (&mut v as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    r == 0 && v != 0
 }
 
 async fn accept(

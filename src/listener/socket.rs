@@ -1,12 +1,33 @@
 //! Creating listening sockets from `bind` lines.
 //!
-//! Owns: address expansion (port ranges, wildcard, `unix@`) and socket
-//! options. Must not accept connections.
+//! Owns: address expansion (port ranges, wildcard, `unix@`) and the socket
+//! options of a `bind` line: `backlog`, `v4v6`/`v6only`, `transparent`,
+//! `interface`, `mss`, `tcp-ut`, `defer-accept`, `tfo`, and the unix
+//! socket file's `mode`/`user`/`group` (via [`super::unix`]). An option
+//! the kernel refuses is a [`Warning`], as in HAProxy: the listener still
+//! serves. Must not accept connections.
 
-use super::Listening;
+use super::{Listening, unix};
 use crate::config::ir::Bind;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::os::fd::AsRawFd;
+
+/// A socket option the kernel refused; HAProxy prints these as
+/// `[WARNING] <stage> [file:line] for frontend <fe>: <text> for [<addr>]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// `Binding` (options set before bind()) or `Starting` (the others).
+    pub stage: &'static str,
+    pub text: String,
+}
+
+/// An open listener and what the kernel refused on the way.
+#[derive(Debug)]
+pub struct Opened {
+    pub listening: Listening,
+    pub warnings: Vec<Warning>,
+}
 
 /// Where a `bind` line listens, one entry per socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,21 +70,118 @@ pub fn targets(b: &Bind) -> Vec<BindTarget> {
 /// The `backlog` bind option, else HAProxy's fallback (the frontend's
 /// maxconn, bounded by the kernel anyway).
 fn backlog(b: &Bind, fe_maxconn: u32) -> i32 {
-    b.options
-        .iter()
-        .find(|(k, _)| k == "backlog")
-        .and_then(|(_, a)| a.first())
+    opt(b, "backlog")
         .and_then(|v| v.parse::<i32>().ok())
-        .unwrap_or(fe_maxconn.clamp(1, 65535) as i32)
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| maxconn(b).unwrap_or(fe_maxconn).clamp(1, 65535) as i32)
+}
+
+/// The bind line's own `maxconn` (0 or absent: the frontend's).
+pub fn maxconn(b: &Bind) -> Option<u32> {
+    opt(b, "maxconn")
+        .map(crate::config::units::atol)
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|&n| n > 0)
 }
 
 fn has_opt(b: &Bind, name: &str) -> bool {
     b.options.iter().any(|(k, _)| k == name)
 }
 
+/// The first argument of option `name`, when the line has it.
+fn opt<'a>(b: &'a Bind, name: &str) -> Option<&'a str> {
+    b.options
+        .iter()
+        .find(|(k, _)| k == name)
+        .and_then(|(_, a)| a.first())
+        .map(String::as_str)
+}
+
+/// `setsockopt` with an `int` value.
+fn set_int(s: &Socket, level: i32, name: i32, v: i32) -> std::io::Result<()> {
+    // SAFETY: a plain setsockopt on a socket we own, with a live int.
+    let r = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            level,
+            name,
+            (&v as *const i32).cast(),
+            std::mem::size_of::<i32>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Options HAProxy sets before bind(): `transparent`, `interface`.
+fn before_bind(s: &Socket, b: &Bind, v6: bool, w: &mut Vec<Warning>) {
+    if has_opt(b, "transparent") {
+        let r = if v6 {
+            set_int(s, libc::IPPROTO_IPV6, libc::IPV6_TRANSPARENT, 1)
+        } else {
+            set_int(s, libc::IPPROTO_IP, libc::IP_TRANSPARENT, 1)
+        };
+        if r.is_err() {
+            w.push(Warning {
+                stage: "Binding",
+                text: "cannot make receiving socket transparent".into(),
+            });
+        }
+    }
+    if let Some(dev) = opt(b, "interface")
+        && let Err(e) = s.bind_device(Some(dev.as_bytes()))
+    {
+        w.push(Warning {
+            stage: "Binding",
+            text: format!(
+                "cannot bind receiver to device '{dev}' ({})",
+                unix::reason(&e)
+            ),
+        });
+    }
+}
+
+/// Options HAProxy sets while starting the listener: `mss`, `tcp-ut`,
+/// `defer-accept`, `tfo` (queue length: the backlog).
+fn while_starting(s: &Socket, b: &Bind, backlog: i32, w: &mut Vec<Warning>) {
+    let mut warn = |text: String| {
+        w.push(Warning {
+            stage: "Starting",
+            text,
+        })
+    };
+    // A negative `mss` asks the kernel to shrink the peer's MSS; Linux has
+    // no such option and HAProxy 2.6 sets nothing then either.
+    if let Some(m) = opt(b, "mss").map(crate::config::units::atol)
+        && m > 0
+        && set_int(s, libc::IPPROTO_TCP, libc::TCP_MAXSEG, m as i32).is_err()
+    {
+        warn(format!("cannot set MSS to {m}"));
+    }
+    if let Some(ms) = opt(b, "tcp-ut").and_then(|t| crate::config::units::parse_time_ms(t).ok())
+        && set_int(s, libc::IPPROTO_TCP, libc::TCP_USER_TIMEOUT, ms as i32).is_err()
+    {
+        warn("cannot set TCP User Timeout".into());
+    }
+    // Accept once data arrived, waiting at most a second (HAProxy's value).
+    if has_opt(b, "defer-accept")
+        && set_int(s, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, 1).is_err()
+    {
+        warn("cannot enable DEFER_ACCEPT".into());
+    }
+    if has_opt(b, "tfo") && set_int(s, libc::IPPROTO_TCP, libc::TCP_FASTOPEN, backlog).is_err() {
+        warn("cannot enable TCP_FASTOPEN".into());
+    }
+}
+
 /// Opens one listening socket; must run inside the tokio runtime.
-pub fn open(b: &Bind, t: &BindTarget, fe_maxconn: u32) -> std::io::Result<Listening> {
-    match t {
+pub fn open(b: &Bind, t: &BindTarget, fe_maxconn: u32) -> std::io::Result<Opened> {
+    let mut warnings = Vec::new();
+    let backlog = backlog(b, fe_maxconn);
+    let listening = match t {
         BindTarget::Inet(addr) => {
             let dom = if addr.is_ipv4() {
                 Domain::IPV4
@@ -84,25 +202,24 @@ pub fn open(b: &Bind, t: &BindTarget, fe_maxconn: u32) -> std::io::Result<Listen
             // Accepted connections inherit it (Linux): no setsockopt per
             // connection.
             s.set_tcp_nodelay(true)?;
+            before_bind(&s, b, addr.is_ipv6(), &mut warnings);
             s.bind(&(*addr).into())?;
-            s.listen(backlog(b, fe_maxconn))?;
+            while_starting(&s, b, backlog, &mut warnings);
+            s.listen(backlog)?;
             let std: std::net::TcpListener = s.into();
-            Ok(Listening::Tcp(tokio::net::TcpListener::from_std(std)?))
+            Listening::Tcp(tokio::net::TcpListener::from_std(std)?)
         }
         BindTarget::Unix(path) => {
-            // A stale socket file from a previous run would block bind().
-            if let Ok(m) = std::fs::symlink_metadata(path) {
-                use std::os::unix::fs::FileTypeExt;
-                if m.file_type().is_socket() {
-                    let _ = std::fs::remove_file(path);
-                }
-            }
-            let l = std::os::unix::net::UnixListener::bind(path)?;
-            l.set_nonblocking(true)?;
-            Ok(Listening::Unix(tokio::net::UnixListener::from_std(l)?))
+            let perms = unix::Perms::from_options(|k| opt(b, k)).map_err(std::io::Error::other)?;
+            let l = unix::bind(path, perms).map_err(std::io::Error::other)?;
+            Listening::Unix(tokio::net::UnixListener::from_std(l)?)
         }
-        BindTarget::Fd(n) => inherited(*n, backlog(b, fe_maxconn)),
-    }
+        BindTarget::Fd(n) => inherited(*n, backlog)?,
+    };
+    Ok(Opened {
+        listening,
+        warnings,
+    })
 }
 
 /// Adopts an inherited socket (`fd@<n>`): a private duplicate, made

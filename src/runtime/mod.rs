@@ -24,6 +24,10 @@ fn alert(msg: &str) {
     eprintln!("[ALERT]    ({}) : {msg}", std::process::id());
 }
 
+fn warning(msg: &str) {
+    eprintln!("[WARNING]  ({}) : {msg}", std::process::id());
+}
+
 /// Starts the proxy; returns the process exit code.
 pub fn run(cfg: Config, args: Args) -> i32 {
     // Before any thread exists: fd limits, then daemon fork and pid file.
@@ -100,11 +104,24 @@ async fn serve(cfg: Config, args: Args) -> i32 {
         let limits = Limits {
             global: global.clone(),
             frontend: Arc::new(Semaphore::new(fe.maxconn as usize)),
+            bind: None,
         };
         for b in &fe.binds {
+            let limits = Limits {
+                bind: socket::maxconn(b).map(|n| Arc::new(Semaphore::new(n as usize))),
+                ..limits.clone()
+            };
             for t in socket::targets(b) {
                 match socket::open(b, &t, fe.maxconn) {
-                    Ok(l) => loops.push((l, fe.clone(), limits.clone())),
+                    Ok(o) => {
+                        for w in &o.warnings {
+                            warning(&format!(
+                                "{} [{}:{}] for frontend {}: {} for [{t}]",
+                                w.stage, b.origin.file, b.origin.line, fe.name, w.text
+                            ));
+                        }
+                        loops.push((o.listening, fe.clone(), limits.clone()));
+                    }
                     Err(e) => {
                         alert(&format!(
                             "Starting {} {}: cannot bind socket ({}) [{t}]",

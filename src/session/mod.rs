@@ -28,7 +28,6 @@ use crate::upstream::Backend;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::OwnedSemaphorePermit;
 
 /// Addresses of an accepted connection (absent for unix sockets).
 #[derive(Debug, Clone, Copy, Default)]
@@ -122,11 +121,11 @@ impl Frontend {
 
 /// What keeps a live connection counted, whichever task (or the parking
 /// lot, [`park`]) holds it: the accept-limit permits (global and
-/// frontend `maxconn`), the graceful-stop tracker and the frontend's
+/// frontend `maxconn`, and the bind line's), the graceful-stop tracker and the frontend's
 /// session count (`scur`). Dropping it releases them all.
 #[derive(Debug, Default)]
 pub struct Held {
-    pub permits: Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)>,
+    pub permits: Option<crate::listener::Permits>,
     pub track: Option<Track>,
     pub counted: Option<crate::metrics::counters::SessionGuard>,
 }

@@ -8,8 +8,7 @@
 
 use super::{Level, Stats, conn};
 use crate::config::ir::StatsSocket;
-use std::ffi::CString;
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use crate::listener::unix::{self, reason};
 use std::sync::Arc;
 use tokio::net::{TcpListener, UnixListener};
 
@@ -67,73 +66,12 @@ pub fn open(s: &StatsSocket) -> Result<Opened, String> {
     Ok(Opened { sock, level })
 }
 
-fn reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
-
 fn open_unix(path: &str, s: &StatsSocket) -> Result<UnixListener, String> {
     let fail =
         |what: &str| format!("Starting proxy GLOBAL: cannot bind UNIX socket ({what}) [{path}]");
-    if let Ok(md) = std::fs::symlink_metadata(path)
-        && !md.file_type().is_socket()
-    {
-        return Err(fail("a file which is not a socket is in the way"));
-    }
-    let tmp = format!("{path}.{}.tmp", std::process::id());
-    let _ = std::fs::remove_file(&tmp);
-    let l = std::os::unix::net::UnixListener::bind(&tmp).map_err(|e| fail(&reason(&e)))?;
-    let cleanup = |msg: String| {
-        let _ = std::fs::remove_file(&tmp);
-        msg
-    };
-    if let Some(m) = opt(s, "mode") {
-        let mode = u32::from_str_radix(m, 8).map_err(|_| cleanup(fail("bad mode")))?;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
-            .map_err(|e| cleanup(fail(&reason(&e))))?;
-    }
-    let uid = match (opt(s, "uid"), opt(s, "user")) {
-        (Some(u), _) => Some(u.parse::<u32>().map_err(|_| cleanup(fail("bad uid")))?),
-        (None, Some(name)) => Some(user_id(name).ok_or_else(|| cleanup(fail("unknown user")))?),
-        _ => None,
-    };
-    let gid = match (opt(s, "gid"), opt(s, "group")) {
-        (Some(g), _) => Some(g.parse::<u32>().map_err(|_| cleanup(fail("bad gid")))?),
-        (None, Some(name)) => Some(group_id(name).ok_or_else(|| cleanup(fail("unknown group")))?),
-        _ => None,
-    };
-    if uid.is_some() || gid.is_some() {
-        std::os::unix::fs::chown(&tmp, uid, gid).map_err(|e| cleanup(fail(&reason(&e))))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| cleanup(fail(&reason(&e))))?;
-    l.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let perms = unix::Perms::from_options(|k| opt(s, k)).map_err(|w| fail(&w))?;
+    let l = unix::bind(path, perms).map_err(|w| fail(&w))?;
     UnixListener::from_std(l).map_err(|e| e.to_string())
-}
-
-fn user_id(name: &str) -> Option<u32> {
-    let c = CString::new(name).ok()?;
-    // SAFETY: getpwnam takes a valid NUL-terminated string; the returned
-    // pointer is checked for NULL and read immediately (startup only).
-    let pw = unsafe { libc::getpwnam(c.as_ptr()) };
-    if pw.is_null() {
-        return None;
-    }
-    // SAFETY: non-null pointer to a passwd struct owned by libc.
-    Some(unsafe { (*pw).pw_uid })
-}
-
-fn group_id(name: &str) -> Option<u32> {
-    let c = CString::new(name).ok()?;
-    // SAFETY: as in `user_id`, for getgrnam.
-    let gr = unsafe { libc::getgrnam(c.as_ptr()) };
-    if gr.is_null() {
-        return None;
-    }
-    // SAFETY: non-null pointer to a group struct owned by libc.
-    Some(unsafe { (*gr).gr_gid })
 }
 
 /// Accepts CLI connections forever.

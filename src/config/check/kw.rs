@@ -189,7 +189,28 @@ pub fn check_balance(args: &[&str]) -> Result<(), String> {
 }
 
 pub fn check_bind_option(k: &str, args: &[String], c: &mut Checker<'_>) -> Result<(), String> {
+    let a = args.first().map(String::as_str).unwrap_or("");
+    let n = crate::config::units::atol(a);
     match k {
+        "mss" if n == 0 || n.abs() > 65535 => {
+            Err("'mss' : expects an MSS with and absolute value between 1 and 65535".into())
+        }
+        "tcp-ut" if crate::config::units::parse_time_ms(a).is_err() => {
+            Err("'tcp-ut' : expects a positive delay in milliseconds".into())
+        }
+        "maxconn" if n < 0 => Err(format!("'maxconn' : invalid value {n}, must be >= 0")),
+        "nice" if !(-1024..=1024).contains(&n) => Err(format!(
+            "'nice' : invalid value {n}, allowed range is -1024..1024"
+        )),
+        "mode" if a.is_empty() || u32::from_str_radix(a, 8).is_err() => Err(format!(
+            "'mode' : missing or invalid mode '{a}' (octal integer expected)"
+        )),
+        "user" if crate::config::external::lookup_user(a).is_none() => {
+            Err(format!("'user' : unknown user name '{a}'"))
+        }
+        "group" if crate::config::external::lookup_group(a).is_none() => {
+            Err(format!("'group' : unknown group name '{a}'"))
+        }
         "crt" | "ca-file" | "crl-file" | "crt-list" | "ca-verify-file" => {
             let path = args.first().map(String::as_str).unwrap_or("");
             let full = with_base(c, k, path);
