@@ -13,17 +13,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{TempDir, free_port};
-
-const HAPROXY: &str = "/usr/sbin/haproxy";
-
-fn engines() -> Vec<&'static str> {
-    let mut v = vec![env!("CARGO_BIN_EXE_switchyard")];
-    if Path::new(HAPROXY).exists() {
-        v.push(HAPROXY);
-    }
-    v
-}
+use support::{TempDir, engines, free_port};
 
 /// A proxy whose stderr goes to a file; killed on drop.
 struct Run {

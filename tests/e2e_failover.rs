@@ -4,10 +4,7 @@
 //! status and the answering server must match request by request.
 
 mod support;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::time::Duration;
-use support::{Proxy, dead_port};
+use support::{Answer, App, Proxy, dead_port};
 
 const HAPROXY: &str = "/usr/sbin/haproxy";
 
@@ -24,49 +21,19 @@ enum Act {
 }
 
 fn app(name: &'static str, act: Act) -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = l.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for c in l.incoming().flatten() {
-            std::thread::spawn(move || serve(c, name, act));
-        }
-    });
-    port
-}
-
-fn serve(mut c: TcpStream, name: &str, act: Act) {
-    c.set_read_timeout(Some(Duration::from_secs(5))).ok();
-    let mut buf = Vec::new();
-    let mut tmp = [0u8; 4096];
-    loop {
-        let end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            match c.read(&mut tmp) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&tmp[..n]),
-            }
-        };
-        buf.drain(..end);
+    let app = App::start(move |_| {
         let (status, reason) = match act {
-            Act::Close => return,
-            Act::Junk => {
-                let _ = c.write_all(b"junk\r\n\r\n");
-                return;
-            }
+            Act::Close => return Answer::Close(b""),
+            Act::Junk => return Answer::Close(b"junk\r\n\r\n"),
             Act::Ok => (200, "OK"),
             Act::Unavailable => (503, "Service Unavailable"),
         };
-        let body = name;
-        let resp = format!(
-            "HTTP/1.1 {status} {reason}\r\nX-Server: {name}\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        if c.write_all(resp.as_bytes()).is_err() {
-            return;
-        }
-    }
+        Answer::Send(format!(
+            "HTTP/1.1 {status} {reason}\r\nX-Server: {name}\r\nContent-Length: {}\r\n\r\n{name}",
+            name.len()
+        ))
+    });
+    app.port
 }
 
 /// Status line and answering server.

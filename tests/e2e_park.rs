@@ -8,22 +8,11 @@
 mod support;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::time::{Duration, Instant};
-use support::{Backend, Behaviour, Proxy, TempDir, cli};
-
-const HAPROXY: &str = "/usr/sbin/haproxy";
+use support::{Backend, Behaviour, Proxy, TempDir, cli, engines};
 
 /// Longer than the parking delay (20 ms), with margin for a loaded machine.
 const QUIET: Duration = Duration::from_millis(150);
-
-fn engines() -> Vec<&'static str> {
-    let mut v = vec![env!("CARGO_BIN_EXE_switchyard")];
-    if Path::new(HAPROXY).exists() {
-        v.push(HAPROXY);
-    }
-    v
-}
 
 fn cfg(be: u16, extra: &str) -> String {
     format!(

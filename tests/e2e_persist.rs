@@ -5,76 +5,42 @@
 //! server received must be identical.
 
 mod support;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
-use support::{Proxy, dead_port};
+use support::{Answer, App, Proxy, dead_port};
 
 const HAPROXY: &str = "/usr/sbin/haproxy";
 
 /// A backend answering by path: `/sc` adds `Set-Cookie: SRV=app; path=/`,
 /// `/js` adds `Set-Cookie: JS=abc; Path=/`, `/etag` an `ETag`; the body
 /// is the `Cookie` header it received.
-struct App {
-    port: u16,
+fn app(name: &'static str) -> App {
+    App::start(move |head| Answer::Send(answer(name, head)))
 }
 
-impl App {
-    fn start(name: &'static str) -> App {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = l.local_addr().expect("addr").port();
-        std::thread::spawn(move || {
-            for c in l.incoming().flatten() {
-                std::thread::spawn(move || serve(c, name));
-            }
-        });
-        App { port }
+fn answer(name: &str, head: &str) -> String {
+    let path = head.split(' ').nth(1).unwrap_or("/");
+    let cookie: Vec<&str> = head
+        .lines()
+        .filter_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case("cookie").then_some(v.trim())
+        })
+        .collect();
+    let mut extra = String::new();
+    if path.starts_with("/sc") {
+        extra.push_str("Set-Cookie: SRV=app; path=/\r\n");
     }
-}
-
-fn serve(mut c: TcpStream, name: &str) {
-    c.set_read_timeout(Some(Duration::from_secs(5))).ok();
-    let mut buf = Vec::new();
-    let mut tmp = [0u8; 4096];
-    loop {
-        let end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            match c.read(&mut tmp) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&tmp[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..end]).to_string();
-        buf.drain(..end);
-        let path = head.split(' ').nth(1).unwrap_or("/").to_string();
-        let cookie: Vec<&str> = head
-            .lines()
-            .filter_map(|l| {
-                let (n, v) = l.split_once(':')?;
-                n.eq_ignore_ascii_case("cookie").then_some(v.trim())
-            })
-            .collect();
-        let mut extra = String::new();
-        if path.starts_with("/sc") {
-            extra.push_str("Set-Cookie: SRV=app; path=/\r\n");
-        }
-        if path.starts_with("/js") {
-            extra.push_str("Set-Cookie: JS=abc; Path=/\r\n");
-        }
-        if path.contains("etag") {
-            extra.push_str("ETag: \"x\"\r\n");
-        }
-        let body = format!("cookie=[{}]", cookie.join(" | "));
-        let resp = format!(
-            "HTTP/1.1 200 OK\r\nX-Server: {name}\r\n{extra}Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        if c.write_all(resp.as_bytes()).is_err() {
-            return;
-        }
+    if path.starts_with("/js") {
+        extra.push_str("Set-Cookie: JS=abc; Path=/\r\n");
     }
+    if path.contains("etag") {
+        extra.push_str("ETag: \"x\"\r\n");
+    }
+    let body = format!("cookie=[{}]", cookie.join(" | "));
+    format!(
+        "HTTP/1.1 200 OK\r\nX-Server: {name}\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
 }
 
 /// The parts of a response persistence may change.
@@ -128,7 +94,7 @@ fn req(path: &str, cookie: Option<&str>) -> String {
 
 #[test]
 fn insert_indirect_nocache_matches_haproxy() {
-    let (a, b, c) = (App::start("a"), App::start("b"), App::start("c"));
+    let (a, b, c) = (app("a"), app("b"), app("c"));
     let cfg = cfg("    cookie SRV insert indirect nocache\n", &a, &b, &c);
     let reqs = [
         req("/", None),
@@ -151,7 +117,7 @@ fn insert_indirect_nocache_matches_haproxy() {
 
 #[test]
 fn insert_attributes_and_postonly_match_haproxy() {
-    let (a, b, c) = (App::start("a"), App::start("b"), App::start("c"));
+    let (a, b, c) = (app("a"), app("b"), app("c"));
     let cfg = cfg(
         "    cookie SRV insert domain a.example domain b.example httponly secure attr SameSite=Lax attr x=1 preserve\n",
         &a,
@@ -181,7 +147,7 @@ fn cfg_postonly(a: &App, b: &App, c: &App) -> String {
 
 #[test]
 fn rewrite_prefix_and_passive_match_haproxy() {
-    let (a, b, c) = (App::start("a"), App::start("b"), App::start("c"));
+    let (a, b, c) = (app("a"), app("b"), app("c"));
     let reqs = [
         req("/sc", None),
         req("/sc", Some("SRV=cb")),
@@ -197,7 +163,7 @@ fn rewrite_prefix_and_passive_match_haproxy() {
 
 #[test]
 fn use_server_and_persist_rules_match_haproxy() {
-    let (a, b, c) = (App::start("a"), App::start("b"), App::start("c"));
+    let (a, b, c) = (app("a"), app("b"), app("c"));
     let be = "    cookie SRV insert indirect\n    use-server b if { path_beg /b }\n    use-server c if { path_beg /c }\n    ignore-persist if { path_beg /ign }\n";
     let reqs = [
         req("/b", None),
@@ -213,7 +179,7 @@ fn use_server_and_persist_rules_match_haproxy() {
 
 #[test]
 fn cookie_to_a_down_server_redispatches_like_haproxy() {
-    let (a, b) = (App::start("a"), App::start("b"));
+    let (a, b) = (app("a"), app("b"));
     let dead = dead_port();
     let mk = |extra: &str| {
         format!(
@@ -242,7 +208,7 @@ fn cookie_to_a_down_server_redispatches_like_haproxy() {
 
 #[test]
 fn maxidle_cookie_carries_a_date() {
-    let (a, b, c) = (App::start("a"), App::start("b"), App::start("c"));
+    let (a, b, c) = (app("a"), app("b"), app("c"));
     let cfg = cfg("    cookie SRV insert maxidle 30m maxlife 2h\n", &a, &b, &c);
     if !std::path::Path::new(HAPROXY).exists() {
         return;

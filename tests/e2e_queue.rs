@@ -4,12 +4,10 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use support::{Proxy, status_line};
+use support::{Answer, App, Proxy, status_line};
 
 const SLOW: Duration = Duration::from_millis(300);
 
@@ -21,66 +19,29 @@ const PAGE_503: &str = "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\
 struct Slow {
     port: u16,
     peak: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Drop for Slow {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-    }
 }
 
 impl Slow {
     fn start() -> Slow {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = l.local_addr().expect("addr").port();
         let in_flight = Arc::new(AtomicUsize::new(0));
         let peak = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (f, p, st) = (in_flight.clone(), peak.clone(), stop.clone());
-        std::thread::spawn(move || {
-            for c in l.incoming() {
-                if st.load(Ordering::Relaxed) {
-                    return;
-                }
-                let Ok(c) = c else { continue };
-                let (f, p) = (f.clone(), p.clone());
-                std::thread::spawn(move || serve(c, &f, &p));
-            }
+        let p = peak.clone();
+        let app = App::start(move |_| {
+            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            p.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(SLOW);
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            // Keep-alive: the proxy may pool this connection once idle.
+            Answer::Send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_string())
         });
-        Slow { port, peak, stop }
+        Slow {
+            port: app.port,
+            peak,
+        }
     }
 
     fn peak(&self) -> usize {
         self.peak.load(Ordering::SeqCst)
-    }
-}
-
-fn serve(mut c: TcpStream, in_flight: &AtomicUsize, peak: &AtomicUsize) {
-    c.set_read_timeout(Some(Duration::from_secs(5))).ok();
-    let mut buf = Vec::new();
-    let mut tmp = [0u8; 4096];
-    loop {
-        let end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            match c.read(&mut tmp) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&tmp[..n]),
-            }
-        };
-        buf.drain(..end);
-        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        peak.fetch_max(now, Ordering::SeqCst);
-        std::thread::sleep(SLOW);
-        in_flight.fetch_sub(1, Ordering::SeqCst);
-        // Keep-alive: the proxy may pool this connection once idle.
-        let resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-        if c.write_all(resp.as_bytes()).is_err() {
-            return;
-        }
     }
 }
 

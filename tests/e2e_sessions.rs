@@ -12,18 +12,7 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use support::cli;
-use support::{Backend, Behaviour, Proxy, TempDir, raw};
-
-const HAPROXY: &str = "/usr/sbin/haproxy";
-
-/// The engines to compare: ours, then HAProxy when installed.
-fn engines() -> Vec<&'static str> {
-    let mut v = vec![env!("CARGO_BIN_EXE_switchyard")];
-    if Path::new(HAPROXY).exists() {
-        v.push(HAPROXY);
-    }
-    v
-}
+use support::{Backend, Behaviour, Proxy, TempDir, engines, raw};
 
 fn wait_sock(p: &Path) {
     for _ in 0..100 {

@@ -204,7 +204,6 @@ impl Backend {
 
 fn handle(mut c: TcpStream, name: &str, b: Behaviour) {
     c.set_read_timeout(Some(Duration::from_secs(5))).ok();
-    let mut buf = Vec::new();
     let mut tmp = [0u8; 4096];
     match b {
         Behaviour::Name => {
@@ -217,55 +216,124 @@ fn handle(mut c: TcpStream, name: &str, b: Behaviour) {
                 }
             }
         }
-        _ => loop {
-            // One request head (bodies in tests are content-length only).
-            let head_end = loop {
-                if let Some(i) = find(&buf, b"\r\n\r\n") {
-                    break i + 4;
+        _ => {
+            let mut buf = Vec::new();
+            while let Some((head, reqbody)) = read_request(&mut c, &mut buf) {
+                match b {
+                    Behaviour::Garbage => {
+                        let _ = c.write_all(b"garbage\r\n\r\n");
+                        return;
+                    }
+                    Behaviour::Hang => {
+                        std::thread::sleep(Duration::from_secs(3));
+                        return;
+                    }
+                    _ => {}
                 }
-                match c.read(&mut tmp) {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => buf.extend_from_slice(&tmp[..n]),
-                }
-            };
-            let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-            let clen = head
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                })
-                .unwrap_or(0);
-            while buf.len() < head_end + clen {
-                match c.read(&mut tmp) {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => buf.extend_from_slice(&tmp[..n]),
-                }
-            }
-            let reqbody = String::from_utf8_lossy(&buf[head_end..head_end + clen]).to_string();
-            buf.drain(..head_end + clen);
-            match b {
-                Behaviour::Garbage => {
-                    let _ = c.write_all(b"garbage\r\n\r\n");
+                let body = format!("{name} {head}{}", String::from_utf8_lossy(&reqbody));
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Server: {name}\r\n\r\n{body}",
+                    body.len()
+                );
+                if c.write_all(resp.as_bytes()).is_err() {
                     return;
                 }
-                Behaviour::Hang => {
-                    std::thread::sleep(Duration::from_secs(3));
-                    return;
-                }
-                _ => {}
             }
-            let body = format!("{name} {head}{reqbody}");
-            let resp = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Server: {name}\r\n\r\n{body}",
-                body.len()
-            );
-            if c.write_all(resp.as_bytes()).is_err() {
-                return;
-            }
-        },
+        }
     }
+}
+
+/// Reads the next request from `c` (head, then a `Content-Length` body;
+/// bodies in tests are never chunked). `buf` keeps what was read beyond
+/// it. `None` once the peer closed or went quiet for the read timeout.
+pub fn read_request(c: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(String, Vec<u8>)> {
+    let mut tmp = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = find(buf, b"\r\n\r\n") {
+            break i + 4;
+        }
+        match c.read(&mut tmp) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&tmp[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let clen = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    while buf.len() < head_end + clen {
+        match c.read(&mut tmp) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&tmp[..n]),
+        }
+    }
+    let body = buf[head_end..head_end + clen].to_vec();
+    buf.drain(..head_end + clen);
+    Some((head, body))
+}
+
+/// What an [`App`] does with one request.
+pub enum Answer {
+    /// Sends these bytes and keeps the connection for the next request.
+    Send(String),
+    /// Sends these bytes (maybe none) and closes.
+    Close(&'static [u8]),
+}
+
+/// A loopback HTTP server whose answers a test writes: `reply` gets each
+/// request head. Threads live until the process ends (tests are short).
+pub struct App {
+    pub port: u16,
+}
+
+impl App {
+    pub fn start(reply: impl Fn(&str) -> Answer + Send + Sync + 'static) -> App {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind app");
+        let port = l.local_addr().expect("addr").port();
+        let reply = Arc::new(reply);
+        std::thread::spawn(move || {
+            for c in l.incoming().flatten() {
+                let reply = reply.clone();
+                std::thread::spawn(move || {
+                    let mut c = c;
+                    c.set_read_timeout(Some(Duration::from_secs(5))).ok();
+                    let mut buf = Vec::new();
+                    while let Some((head, _)) = read_request(&mut c, &mut buf) {
+                        match reply(&head) {
+                            Answer::Send(r) => {
+                                if c.write_all(r.as_bytes()).is_err() {
+                                    return;
+                                }
+                            }
+                            Answer::Close(bytes) => {
+                                let _ = c.write_all(bytes);
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        App { port }
+    }
+}
+
+/// `HAProxy`'s binary, the oracle of the differential tests.
+pub const HAPROXY: &str = "/usr/sbin/haproxy";
+
+/// The engines a differential test runs: switchyard, then haproxy when
+/// it is installed.
+pub fn engines() -> Vec<&'static str> {
+    let mut v = vec![env!("CARGO_BIN_EXE_switchyard")];
+    if std::path::Path::new(HAPROXY).exists() {
+        v.push(HAPROXY);
+    }
+    v
 }
 
 fn find(h: &[u8], n: &[u8]) -> Option<usize> {
