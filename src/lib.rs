@@ -24,4 +24,5 @@ pub mod metrics;
 pub mod runtime;
 pub mod session;
 pub mod stats;
+pub mod tls;
 pub mod upstream;

@@ -218,14 +218,17 @@ fn unsupported_check_forms_are_refused_at_startup() {
             "http-check expect string-lf",
         ),
         (
-            "option httpchk\n  http-check send meth GET body hi",
-            "http-check send body",
+            "option httpchk\n  http-check send meth GET body-lf %[src]",
+            "http-check send body-lf sample fetch 'src'",
         ),
         (
-            "option tcp-check\n  tcp-check send-lf %[date()]",
-            "tcp-check send-lf (log-format)",
+            "option tcp-check\n  tcp-check send-lf %[src]",
+            "tcp-check send-lf sample fetch 'src'",
         ),
-        ("option spop-check", "option spop-check"),
+        (
+            "option httpchk\n  http-check connect proto h2",
+            "http-check connect proto",
+        ),
     ] {
         let cfg = format!(
             "{DEFAULTS}frontend f\n  bind 127.0.0.1:{port}\n  default_backend be\nbackend be\n  {line}\n  server s 127.0.0.1:{port} check\n"

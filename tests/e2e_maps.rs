@@ -155,3 +155,83 @@ fn map_and_acl_runtime_api_match_haproxy() {
     }
     assert_eq!(o.cmd(&format!("show map {m}")), "\n");
 }
+
+/// `file '<dir>/t.cfg'` (each proxy has its own directory) as `file 'CFG'`.
+fn norm_cfg(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("file '/") {
+        let tail = &rest[i + 6..];
+        match tail.find('\'') {
+            Some(j) if tail[..j].ends_with("/t.cfg") => {
+                out.push_str(&rest[..i]);
+                out.push_str("file 'CFG'");
+                rest = &tail[j + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..i + 6]);
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `show map` / `show acl` without arguments: HAProxy's ids (one counter
+/// for maps and ACLs, in parse order), descriptions (every user of a file,
+/// anonymous ACL expressions with their line), its internal ACLs and the
+/// entry counts; then the `#<id>` forms.
+#[test]
+fn listing_matches_real_haproxy() {
+    if !Path::new(HAPROXY).exists() {
+        return;
+    }
+    let files = TempDir::new();
+    let f = files.0.display().to_string();
+    std::fs::write(files.0.join("m1.map"), "a 1\nb 2\n").expect("write");
+    std::fs::write(files.0.join("m2.map"), "x y\n").expect("write");
+    std::fs::write(files.0.join("p.acl"), "/a\n/b\n").expect("write");
+    std::fs::write(files.0.join("ips.lst"), "10.0.0.0/8\n").expect("write");
+    let cfg = |d: &Path| {
+        format!(
+            "global\n    stats socket {d}/admin.sock level admin\n\
+             defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    \
+             timeout server 5s\n\
+             frontend fe\n    bind 127.0.0.1:@PORT@\n    acl inl path /x /y\n    \
+             acl fromfile path -f {f}/p.acl\n    \
+             acl both path -f {f}/p.acl -f {f}/ips.lst\n    acl nopat always_true\n    \
+             acl beg path_beg -i /img /css\n    acl b2 path_beg -f {f}/p.acl\n    \
+             http-request set-header x-m %[req.hdr(host),map({f}/m1.map,none)]\n    \
+             http-request set-header x-n %[req.hdr(host),map_str({f}/m2.map)]\n    \
+             http-request set-header x-o %[req.hdr(host),map({f}/m1.map)]\n    \
+             http-request deny if {{ path /deny }} || {{ src -f {f}/ips.lst }}\n    \
+             http-request deny if inl fromfile both nopat beg b2\n    \
+             http-request return status 200 if {{ hdr(x-a) -i foo }} !{{ src 1.2.3.4 }}\n    \
+             default_backend be\n\
+             backend be\n    acl bea hdr(host) -m str foo bar\n    use-server s1 if bea\n    \
+             server s1 127.0.0.1:1\n",
+            d = d.display()
+        )
+    };
+    let (d1, d2) = (TempDir::new(), TempDir::new());
+    let ours = Proxy::start(&cfg(&d1.0));
+    let theirs = Proxy::start_with(HAPROXY, &cfg(&d2.0));
+    let (s1, s2) = (d1.0.join("admin.sock"), d2.0.join("admin.sock"));
+    let acl = cli(&s2, "show acl");
+    assert!(acl.contains("acl 'var' file 'httpclient' line 0"), "{acl}");
+    let mut cmds = vec!["show acl".to_string(), "show map".to_string()];
+    // Every listed id, whatever it is.
+    for l in acl.lines().chain(cli(&s2, "show map").lines()).skip(1) {
+        if let Some(id) = l.split(' ').next().filter(|i| !i.is_empty() && *i != "#") {
+            cmds.push(format!("show acl #{id}"));
+            cmds.push(format!("show map #{id}"));
+        }
+    }
+    assert!(cmds.len() > 30, "{cmds:?}");
+    for c in &cmds {
+        let (a, b) = (norm(&norm_cfg(&cli(&s1, c))), norm(&norm_cfg(&cli(&s2, c))));
+        assert_eq!(a, b, "command {c}");
+    }
+    drop((ours, theirs));
+}

@@ -277,7 +277,7 @@ pub enum Password {
     None,
     /// `insecure-password <clear text>`.
     Insecure(String),
-    /// `password <crypt(3) hash>` (refused at start-up: not implemented).
+    /// `password <crypt(3) hash>`, checked with the system crypt(3).
     Crypt(String),
 }
 

@@ -7,13 +7,16 @@
 //! the ` at step N of tcp-check (...)` suffixes of connection errors and
 //! timeouts. Must not change any state: it returns a [`Finish`].
 
+use super::conn::{self, BoxIo, Open};
+use super::lf::{self, Vars};
 use super::protocols::{self, CustomEval};
+use super::ssl::CheckTls;
 use super::status::{CheckResult, CheckStatus};
 use super::tcpcheck::{Action, Connect, Custom, Expect, ExpectKind, Proto, Rule, Ruleset, Send};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// HAProxy reads check responses into one buffer of `tune.bufsize`.
 pub const BUFSIZE: usize = 16384;
@@ -28,6 +31,8 @@ pub struct Ctx {
     pub timeout_check: Option<Duration>,
     /// `check-send-proxy`: a PROXY line on `default` connects.
     pub send_proxy: bool,
+    /// TLS connectors (`check-ssl`, `connect ssl`).
+    pub tls: Option<Arc<CheckTls>>,
 }
 
 impl Ctx {
@@ -89,11 +94,15 @@ struct Runner<'a> {
     ctx: &'a Ctx,
     start: Instant,
     deadline: Instant,
-    stream: Option<TcpStream>,
+    stream: Option<BoxIo>,
+    /// The current connection runs TLS (L6OK instead of L4OK).
+    tls: bool,
     buf: Vec<u8>,
     eof: bool,
     /// The rule being evaluated (for error texts).
     cur: usize,
+    /// `check.` / `sess.` variables of this run.
+    vars: Vars,
 }
 
 enum Step {
@@ -110,9 +119,11 @@ impl<'a> Runner<'a> {
             start,
             deadline: start + ctx.inter,
             stream: None,
+            tls: false,
             buf: Vec::new(),
             eof: false,
             cur: 0,
+            vars: Vars::default(),
         }
     }
 
@@ -149,9 +160,11 @@ impl<'a> Runner<'a> {
                 )),
                 ExpectKind::RString(_) => s.push_str(" (expect regex)"),
                 ExpectKind::RBinary(_) => s.push_str(" (expect binary regex)"),
+                ExpectKind::StringLf(_) => s.push_str(" (expect log-format string)"),
+                ExpectKind::BinaryLf(_) => s.push_str(" (expect log-format binary)"),
                 ExpectKind::Custom(_) => s.push_str(" (expect custom function)"),
             },
-            Action::Comment => {}
+            Action::Comment | Action::Var(_) => {}
         }
         if let Some(c) = &r.comment {
             s.push_str(&format!(" comment: '{c}'"));
@@ -187,6 +200,10 @@ impl<'a> Runner<'a> {
             let rule = &self.rs.rules[i];
             match &rule.action {
                 Action::Comment => continue,
+                Action::Var(v) => {
+                    v.run(&mut self.vars, Some(&self.buf));
+                    continue;
+                }
                 Action::Connect(c) => {
                     if let Some(f) = self.connect(c).await {
                         return f;
@@ -235,19 +252,23 @@ impl<'a> Runner<'a> {
         match last.map(|i| &self.rs.rules[i].action) {
             Some(Action::Expect(e)) => {
                 let info = match &e.on_success {
-                    Some(f) => f.render(&self.buf),
+                    Some(f) => f.render_with(&self.buf, Some(&self.vars)),
                     None if tcp => "(tcp-check)".into(),
                     None => String::new(),
                 };
                 let code = if e.code_from_payload {
                     payload_code(&self.buf)
                 } else {
-                    Some(0)
+                    self.status_code(e).or(Some(0))
                 };
                 Self::done(e.ok_status.unwrap_or(CheckStatus::L7Ok), code, info)
             }
             Some(Action::Connect(c)) => Self::done(
-                CheckStatus::L4Ok,
+                if self.tls {
+                    CheckStatus::L6Ok
+                } else {
+                    CheckStatus::L4Ok
+                },
                 None,
                 if c.implicit { "" } else { "(tcp-check)" },
             ),
@@ -269,35 +290,31 @@ impl<'a> Runner<'a> {
         if let Some(p) = c.port {
             addr.set_port(p);
         }
-        let to = self.ctx.connect_timeout().min(
-            self.deadline
-                .saturating_duration_since(Instant::now())
-                .max(Duration::from_millis(1)),
-        );
-        let s = match tokio::time::timeout(to, TcpStream::connect(addr)).await {
-            Err(_) => {
-                return Some(Self::done(CheckStatus::L4Tout, None, self.where_text()));
-            }
-            Ok(Err(e)) => {
-                return Some(Self::done(
-                    CheckStatus::L4Con,
-                    None,
-                    format!("{}{}", os_reason(&e), self.where_text()),
-                ));
-            }
-            Ok(Ok(s)) => s,
+        let tls = self
+            .ctx
+            .tls
+            .as_deref()
+            .and_then(|t| t.for_connect(self.cur, c));
+        let o = Open {
+            target: addr,
+            send_proxy: c.send_proxy
+                || (c.default && self.ctx.send_proxy && self.rs.proto != Proto::Agent),
+            linger: c.linger,
+            tls,
         };
-        // Without `linger`, HAProxy closes check connections with a reset.
-        if !c.linger {
-            let _ = s.set_zero_linger();
+        match conn::open(self.ctx, &o, Some(self.deadline)).await {
+            Err(f) => Some(Self::done(
+                f.status,
+                None,
+                format!("{}{}", f.info, self.where_text()),
+            )),
+            Ok(s) => {
+                self.tls = tls.is_some();
+                self.stream = Some(s);
+                self.deadline = self.ctx.deadline_after_connect(self.start);
+                None
+            }
         }
-        let proxy = super::probe::proxy_line(&s);
-        self.stream = Some(s);
-        self.deadline = self.ctx.deadline_after_connect(self.start);
-        if c.send_proxy || (c.default && self.ctx.send_proxy && self.rs.proto != Proto::Agent) {
-            return self.write(&proxy).await;
-        }
-        None
     }
 
     async fn write(&mut self, data: &[u8]) -> Option<Finish> {
@@ -313,9 +330,37 @@ impl<'a> Runner<'a> {
     }
 
     async fn send(&mut self, s: &Send) -> Option<Finish> {
-        self.buf.clear();
         let data = match s {
             Send::Bytes(b) => b.clone(),
+            Send::Lf { fmt, binary } => {
+                let env = lf::Env {
+                    vars: Some(&self.vars),
+                    res: Some(&self.buf),
+                };
+                let text = fmt.render(&env);
+                if text.is_empty() {
+                    // HAProxy sends nothing and goes on.
+                    self.buf.clear();
+                    return None;
+                }
+                if *binary {
+                    match super::tcpcheck::parse_hex(&String::from_utf8_lossy(&text)) {
+                        Some(b) => b,
+                        None => {
+                            return Some(Self::done(
+                                CheckStatus::L7Rsp,
+                                None,
+                                format!(
+                                    "tcp-check send : failed to build log-format string at step {}",
+                                    self.rs.rules[self.cur].step
+                                ),
+                            ));
+                        }
+                    }
+                } else {
+                    text
+                }
+            }
             Send::SslHello => {
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
@@ -323,6 +368,7 @@ impl<'a> Runner<'a> {
                 protocols::ssl_hello_bytes(now)
             }
         };
+        self.buf.clear();
         if data.len() >= BUFSIZE {
             return Some(Self::done(
                 CheckStatus::L7Rsp,
@@ -414,11 +460,41 @@ impl<'a> Runner<'a> {
                 return Step::Wait;
             }
         }
-        let matched = match &e.kind {
-            ExpectKind::String(d) | ExpectKind::Binary(d) => contains(buf, d),
-            ExpectKind::RString(re) => re.is_match(buf),
-            ExpectKind::RBinary(re) => re.is_match(&super::tcpcheck::hex_dump(buf)),
-            ExpectKind::Custom(_) => false,
+        let env = lf::Env {
+            vars: Some(&self.vars),
+            res: Some(buf),
+        };
+        // Log-format patterns are evaluated on each look, like HAProxy.
+        let lf_pat = match &e.kind {
+            ExpectKind::StringLf(f) | ExpectKind::BinaryLf(f) => {
+                let r = f.render(&env);
+                let binary = matches!(e.kind, ExpectKind::BinaryLf(_));
+                Some(if r.is_empty() {
+                    Err("log-format string evaluated to an empty string")
+                } else if binary {
+                    super::tcpcheck::parse_hex(&String::from_utf8_lossy(&r)).ok_or(
+                        "Failed to parse hexastring resulting of eval of a log-format string",
+                    )
+                } else {
+                    Ok(r)
+                })
+            }
+            _ => None,
+        };
+        if let Some(Err(desc)) = &lf_pat {
+            return Step::Stop(self.expect_error(rule, e, desc.to_string()));
+        }
+        let matched = match (&e.kind, &lf_pat) {
+            (_, Some(Ok(p))) => {
+                if buf.len() < p.len() && !last_read {
+                    return Step::Wait;
+                }
+                buf.len() >= p.len() && contains(buf, p)
+            }
+            (ExpectKind::String(d) | ExpectKind::Binary(d), _) => contains(buf, d),
+            (ExpectKind::RString(re), _) => re.is_match(buf),
+            (ExpectKind::RBinary(re), _) => re.is_match(&super::tcpcheck::hex_dump(buf)),
+            _ => false,
         };
         if !matched && !last_read && e.min_recv.is_none() {
             return Step::Wait;
@@ -426,47 +502,57 @@ impl<'a> Runner<'a> {
         if matched != e.negate {
             return Step::Continue;
         }
-        let status = e.err_status.unwrap_or(CheckStatus::L7Rsp);
-        let mut info = match &e.on_error {
-            Some(f) => f.render(buf),
+        let info = match &e.on_error {
+            Some(f) => f.render_with(buf, Some(&self.vars)),
             None if self.tcp() => {
                 let mut s = String::from(if matched {
                     "TCPCHK matched unwanted content"
                 } else {
                     "TCPCHK did not match content"
                 });
-                match &e.kind {
-                    ExpectKind::String(d) => s.push_str(&format!(
-                        " '{}' at step {}",
-                        String::from_utf8_lossy(d),
-                        rule.step
-                    )),
-                    ExpectKind::Binary(_) => {
-                        s.push_str(&format!(" (binary) at step {}", rule.step))
-                    }
-                    ExpectKind::RString(_) => {
-                        s.push_str(&format!(" (regex) at step {}", rule.step))
-                    }
-                    ExpectKind::RBinary(_) => {
-                        s.push_str(&format!(" (binary regex) at step {}", rule.step))
-                    }
-                    ExpectKind::Custom(_) => {
-                        s.push_str(&format!(" (custom function) at step {}", rule.step))
-                    }
-                }
+                let what = match &e.kind {
+                    ExpectKind::String(d) => format!(" '{}'", String::from_utf8_lossy(d)),
+                    ExpectKind::Binary(_) => " (binary)".into(),
+                    ExpectKind::RString(_) => " (regex)".into(),
+                    ExpectKind::RBinary(_) => " (binary regex)".into(),
+                    ExpectKind::StringLf(_) => " (log-format string)".into(),
+                    ExpectKind::BinaryLf(_) => " (log-format binary)".into(),
+                    ExpectKind::Custom(_) => " (custom function)".into(),
+                };
+                s.push_str(&format!("{what} at step {}", rule.step));
                 s
             }
             None => String::new(),
         };
+        Step::Stop(self.expect_error(rule, e, info))
+    }
+
+    /// HAProxy's `tcpcheck_expect_onerror_message` once the info text is
+    /// known: the comment, then the `status-code` expression.
+    fn expect_error(&self, rule: &Rule, e: &Expect, mut info: String) -> Finish {
         if let Some(c) = &rule.comment {
             info.push_str(&format!(" comment: {c}"));
         }
         let code = if e.code_from_payload {
-            payload_code(buf)
+            payload_code(&self.buf)
         } else {
-            None
+            self.status_code(e)
         };
-        Step::Stop(Self::done(status, code, cut_nul(info)))
+        Self::done(
+            e.err_status.unwrap_or(CheckStatus::L7Rsp),
+            code,
+            cut_nul(info),
+        )
+    }
+
+    /// `status-code <expr>` evaluated on the response.
+    fn status_code(&self, e: &Expect) -> Option<u16> {
+        let x = e.status_expr.as_ref()?;
+        let v = x.eval(&lf::Env {
+            vars: Some(&self.vars),
+            res: Some(&self.buf),
+        })?;
+        v.to_int().map(|n| n as u16)
     }
 
     fn eval_custom(&self, c: Custom, last_read: bool) -> Step {
@@ -474,6 +560,7 @@ impl<'a> Runner<'a> {
             Custom::MysqlInitHandshake => protocols::mysql_packet(&self.buf, 0, last_read),
             Custom::MysqlOk => protocols::mysql_ok(&self.buf, last_read),
             Custom::LdapBindResponse => protocols::ldap_bind(&self.buf),
+            Custom::SpopAgentHello => super::spop::expect_agent_hello(&self.buf, last_read),
             Custom::AgentReply => {
                 let end = self
                     .buf

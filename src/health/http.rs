@@ -5,6 +5,7 @@
 //! Switchyard does not implement) and evaluating a received response.
 //! Must not do I/O.
 
+use super::lf::{self, CheckFmt, VarAction, Vars};
 use super::status::{CheckResult, CheckStatus};
 use super::tcpcheck::{self, Connect, Fmt};
 use regex::Regex;
@@ -36,6 +37,15 @@ pub struct HttpCheck {
     pub disable_on_404: bool,
     /// `http-check send-state`: adds `x-haproxy-server-state`.
     pub send_state: bool,
+    /// `uri-lf <fmt>` (replaces `uri`).
+    pub uri_fmt: Option<CheckFmt>,
+    /// Header values that are log-format strings, by index in `headers`.
+    pub header_fmts: Vec<(usize, CheckFmt)>,
+    /// `body <string>` / `body-lf <fmt>`.
+    pub body: Option<CheckFmt>,
+    /// `http-check set-var`/`unset-var` rules, run before the request is
+    /// built.
+    pub vars: Vec<VarAction>,
 }
 
 /// One `http-check expect [!] <match> <pattern>`.
@@ -47,8 +57,8 @@ pub struct Expect {
     pub ok_status: Option<CheckStatus>,
     pub err_status: Option<CheckStatus>,
     pub tout_status: Option<CheckStatus>,
-    pub on_success: Option<String>,
-    pub on_error: Option<String>,
+    pub on_success: Option<Fmt>,
+    pub on_error: Option<Fmt>,
 }
 
 #[derive(Debug, Clone)]
@@ -121,6 +131,10 @@ impl Default for HttpCheck {
             connect: None,
             disable_on_404: false,
             send_state: false,
+            uri_fmt: None,
+            header_fmts: Vec::new(),
+            body: None,
+            vars: Vec::new(),
         }
     }
 }
@@ -168,15 +182,35 @@ pub fn apply_send(c: &mut HttpCheck, words: &[String]) -> Result<(), RuleError> 
                 RuleError::Invalid(format!("'http-check send' : '{k}' expects an argument."))
             })
         };
+        let fmt = |v: &str, what: &str| {
+            CheckFmt::parse(v)
+                .map_err(|e| RuleError::Unsupported(format!("http-check send {what} {e}")))
+        };
         match k {
             "meth" => c.method = arg(1)?,
-            "uri" => c.uri = arg(1)?,
+            "uri" => {
+                c.uri = arg(1)?;
+                c.uri_fmt = None;
+            }
+            "uri-lf" => {
+                let f = fmt(&arg(1)?, "uri-lf")?;
+                c.uri_fmt = Some(f);
+            }
             "ver" => set_version(c, &arg(1)?),
             "hdr" => {
                 let n = arg(1)?;
                 let v = arg(2)?;
+                let f = fmt(&v, "hdr")?;
+                if f.as_literal().is_none() {
+                    c.header_fmts.push((c.headers.len(), f));
+                }
                 c.headers.push((n.to_ascii_lowercase(), v));
                 i += 1;
+            }
+            "body" => c.body = Some(CheckFmt::literal(&arg(1)?)),
+            "body-lf" => {
+                let f = fmt(&arg(1)?, "body-lf")?;
+                c.body = Some(f);
             }
             "comment" => {
                 arg(1)?;
@@ -198,6 +232,11 @@ pub fn parse_expect(words: &[String]) -> Result<Expect, RuleError> {
     let mut kind = None;
     let mut i = 0;
     while i < words.len() {
+        if words[i] == "status-code" {
+            return Err(RuleError::Unsupported(
+                "http-check expect status-code".into(),
+            ));
+        }
         if tcpcheck::expect_option("http-check", &mut te, &mut comment, words, &mut i).map_err(
             |e| match e {
                 RuleError::Unsupported(n) => {
@@ -258,10 +297,11 @@ pub fn parse_expect(words: &[String]) -> Result<Expect, RuleError> {
     let kind = kind.ok_or_else(|| {
         RuleError::Invalid("'http-check expect' expects a matching method".into())
     })?;
-    let text = |f: Option<Fmt>| match f {
-        Some(Fmt::Text(t)) => Some(t),
-        _ => None,
-    };
+    if te.status_expr.is_some() {
+        return Err(RuleError::Unsupported(
+            "http-check expect status-code".into(),
+        ));
+    }
     Ok(Expect {
         negate,
         kind,
@@ -269,8 +309,8 @@ pub fn parse_expect(words: &[String]) -> Result<Expect, RuleError> {
         ok_status: te.ok_status,
         err_status: te.err_status,
         tout_status: te.tout_status,
-        on_success: text(te.on_success),
-        on_error: text(te.on_error),
+        on_success: te.on_success,
+        on_error: te.on_error,
     })
 }
 
@@ -340,20 +380,56 @@ impl HttpCheck {
     /// HAProxy sends them; HTTP/1.0 ones carry only the configured headers
     /// (and `x-haproxy-server-state` when `state` is given).
     pub fn request_with(&self, state: Option<&str>) -> Vec<u8> {
-        let mut s = format!("{} {} {}\r\n", self.method, self.uri, self.version);
-        for (n, v) in &self.headers {
-            s.push_str(&format!("{n}: {v}\r\n"));
+        self.request_env(state, &Vars::default())
+    }
+
+    /// The request with log-format parts rendered against `vars`;
+    /// a body gets `content-length` like HAProxy adds it.
+    pub fn request_env(&self, state: Option<&str>, vars: &Vars) -> Vec<u8> {
+        let env = lf::Env {
+            vars: Some(vars),
+            res: None,
+        };
+        let uri = match &self.uri_fmt {
+            Some(f) => f.render_string(&env),
+            None => self.uri.clone(),
+        };
+        let mut s = format!("{} {} {}\r\n", self.method, uri, self.version).into_bytes();
+        for (i, (n, v)) in self.headers.iter().enumerate() {
+            s.extend_from_slice(n.as_bytes());
+            s.extend_from_slice(b": ");
+            match self.header_fmts.iter().find(|(j, _)| *j == i) {
+                Some((_, f)) => s.extend_from_slice(&f.render(&env)),
+                None => s.extend_from_slice(v.as_bytes()),
+            }
+            s.extend_from_slice(b"\r\n");
         }
         if let Some(st) = state {
-            s.push_str(&format!("x-haproxy-server-state: {st}\r\n"));
+            s.extend_from_slice(format!("x-haproxy-server-state: {st}\r\n").as_bytes());
+        }
+        let body = self.body.as_ref().map(|b| b.render(&env));
+        if let Some(b) = &body {
+            s.extend_from_slice(format!("content-length: {}\r\n", b.len()).as_bytes());
         }
         if self.version.eq_ignore_ascii_case("HTTP/1.1")
             && !self.headers.iter().any(|(n, _)| n == "connection")
         {
-            s.push_str("connection: close\r\n");
+            s.extend_from_slice(b"connection: close\r\n");
         }
-        s.push_str("\r\n");
-        s.into_bytes()
+        s.extend_from_slice(b"\r\n");
+        if let Some(b) = body {
+            s.extend_from_slice(&b);
+        }
+        s
+    }
+
+    /// The check-scope variables of one run (`http-check set-var`).
+    pub fn run_vars(&self) -> Vars {
+        let mut v = Vars::default();
+        for a in &self.vars {
+            a.run(&mut v, None);
+        }
+        v
     }
 
     /// The request without server state.
@@ -372,6 +448,12 @@ impl HttpCheck {
     /// whether the server is DOWN (a 404 then fails as usual even with
     /// `disable-on-404`).
     pub fn judge(&self, resp: &Response, server_stopped: bool) -> CheckResult {
+        self.judge_with(resp, server_stopped, &Vars::default())
+    }
+
+    /// [`Self::judge`] with the check's variables (log-format
+    /// `on-success` / `on-error`).
+    pub fn judge_with(&self, resp: &Response, server_stopped: bool, vars: &Vars) -> CheckResult {
         let code = resp.code;
         if self.disable_on_404 && !server_stopped && code == 404 {
             return CheckResult::new(CheckStatus::L7OkC, Some(code), "");
@@ -385,7 +467,10 @@ impl HttpCheck {
         }
         for e in &self.expects {
             let fail = |def: CheckStatus, desc: &str| {
-                let mut info = e.on_error.clone().unwrap_or_else(|| desc.to_string());
+                let mut info = e
+                    .on_error
+                    .as_ref()
+                    .map_or_else(|| desc.to_string(), |f| f.render_with(&[], Some(vars)));
                 if let Some(c) = &e.comment {
                     info.push_str(&format!(" comment: {c}"));
                 }
@@ -438,7 +523,9 @@ impl HttpCheck {
         CheckResult::new(
             last.and_then(|e| e.ok_status).unwrap_or(CheckStatus::L7Ok),
             Some(code),
-            last.and_then(|e| e.on_success.clone()).unwrap_or_default(),
+            last.and_then(|e| e.on_success.as_ref())
+                .map(|f| f.render_with(&[], Some(vars)))
+                .unwrap_or_default(),
         )
     }
 }
@@ -581,7 +668,13 @@ mod tests {
             String::from_utf8(c.request()).unwrap(),
             "HEAD /x HTTP/1.1\r\nhost: foo.example\r\nconnection: close\r\n\r\n"
         );
-        assert!(apply_send(&mut c, &words("body x")).is_err());
+        apply_send(&mut c, &words("body x")).unwrap();
+        assert!(
+            String::from_utf8(c.request())
+                .unwrap()
+                .ends_with("content-length: 1\r\nconnection: close\r\n\r\nx")
+        );
+        assert!(apply_send(&mut c, &words("body-lf %[src]")).is_err());
     }
 
     #[test]

@@ -11,26 +11,39 @@
 //! Must not pick servers (that is `upstream::lb`) nor parse configuration
 //! text: it reads the resolved IR.
 //!
-//! Not implemented (refused at start-up by name, never ignored): check
-//! SSL (`check-ssl`, `tcp-check connect ssl`), log-format strings in
-//! checks (`send-lf` with `%` tags, `string-lf`, `on-error %[...]`,
-//! `status-code`), `option spop-check`, `external-check`, `http-check send
-//! body`, `on-marked-down`/`on-marked-up`, `slowstart`.
+//! TLS for checks (`check-ssl`, `check-sni`, `check-alpn`, `verify`,
+//! `ca-file`, `crt`, `connect ssl`) goes through [`crate::tls`] and is
+//! planned per server in [`ssl`]; connections are opened by [`conn`].
+//! `option spop-check` is [`spop`]; log-format strings and check-scope
+//! variables (`send-lf`, `string-lf`, `set-var`, `uri-lf`, `body-lf`,
+//! log-format `on-success`/`on-error`, `status-code <expr>`) are [`lf`].
+//!
+//! Not implemented (refused at start-up by name, never ignored): fetches
+//! that need a client stream inside check log-formats, `txn.`/`req.`/
+//! `res.` variables, `external-check`, `check-proto` other than `h1`,
+//! `connect proto`/`via-socks4`, HTTP checks over an ALPN other than
+//! HTTP/1.x.
 //! Passive health (`observe`, `on-error`, `error-limit`) lives in
 //! [`observe`]: the data path reports into a lock-free per-server hook the
 //! check task drains.
 //! First checks are spread evenly over the smallest interval (bounded by
 //! `max-spread-checks`) like HAProxy; `spread-checks` adds random jitter.
+//! Check tasks run on one dedicated thread with its own event loop
+//! ([`task`]), apart from the traffic workers.
 
 pub mod agent;
 pub mod columns;
+pub mod conn;
 pub mod engine;
 pub mod fsm;
 pub mod http;
+pub mod lf;
 pub mod observe;
 pub mod probe;
 pub mod protocols;
 pub mod spec;
+pub mod spop;
+pub mod ssl;
 pub mod status;
 pub mod task;
 pub mod tcpcheck;

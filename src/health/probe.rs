@@ -7,6 +7,7 @@
 //! Reads are bounded by one buffer (`tune.bufsize`). Must not change any
 //! state: it only returns a [`CheckResult`].
 
+use super::conn::{self, BoxIo, Open};
 use super::engine::{self, Ctx, Finish, os_reason};
 use super::http::{self, HttpCheck, Parsed};
 use super::spec::{CheckKind, CheckSpec};
@@ -36,6 +37,7 @@ pub fn ctx(spec: &CheckSpec, target: SocketAddr) -> Ctx {
         timeout_connect: spec.timeout_connect,
         timeout_check: spec.timeout_check,
         send_proxy: spec.send_proxy,
+        tls: spec.tls.any().then(|| spec.tls.clone()),
     }
 }
 
@@ -61,14 +63,6 @@ pub async fn run_with(spec: &CheckSpec, target: SocketAddr, extra: &Extra) -> Ch
     r
 }
 
-async fn connect(c: &Ctx, target: SocketAddr) -> Result<TcpStream, CheckResult> {
-    match tokio::time::timeout(c.connect_timeout(), TcpStream::connect(target)).await {
-        Err(_) => Err(CheckResult::new(CheckStatus::L4Tout, None, "")),
-        Ok(Err(e)) => Err(CheckResult::new(CheckStatus::L4Con, None, os_reason(&e))),
-        Ok(Ok(s)) => Ok(s),
-    }
-}
-
 /// The PROXY v1 line HAProxy sends before a check (`check-send-proxy`).
 pub fn proxy_line(s: &TcpStream) -> Vec<u8> {
     match (s.local_addr(), s.peer_addr()) {
@@ -86,23 +80,27 @@ pub fn proxy_line(s: &TcpStream) -> Vec<u8> {
 }
 
 async fn connect_only(c: &Ctx, send_proxy: bool) -> CheckResult {
-    match connect(c, c.target).await {
-        Err(r) => r,
-        Ok(mut s) => {
-            if send_proxy {
-                let _ = s.write_all(&proxy_line(&s)).await;
-            }
-            // Like HAProxy, close a pure connect check with a reset: no
-            // TIME_WAIT left behind at 1,000 checks a second.
-            let _ = s.set_zero_linger();
-            CheckResult::new(CheckStatus::L4Ok, None, "")
-        }
+    let tls = c.tls.as_deref().and_then(|t| t.default.as_deref());
+    let o = Open {
+        target: c.target,
+        send_proxy,
+        linger: false,
+        tls,
+    };
+    match conn::open(c, &o, None).await {
+        Err(f) => CheckResult::new(f.status, None, f.info),
+        // HAProxy: a TLS connect check passes at layer 6.
+        Ok(_) if tls.is_some() => CheckResult::new(CheckStatus::L6Ok, None, ""),
+        Ok(_) => CheckResult::new(CheckStatus::L4Ok, None, ""),
     }
 }
 
 async fn http_check(c: &Ctx, h: &HttpCheck, extra: &Extra, start: Instant) -> CheckResult {
     let mut target = c.target;
     let mut send_proxy = c.send_proxy;
+    let mut linger = false;
+    let checks_tls = c.tls.as_deref();
+    let mut tls = checks_tls.and_then(|t| t.default.as_deref());
     if let Some(cn) = &h.connect {
         if let Some(a) = cn.addr {
             target.set_ip(a.ip());
@@ -114,19 +112,24 @@ async fn http_check(c: &Ctx, h: &HttpCheck, extra: &Extra, start: Instant) -> Ch
             target.set_port(p);
         }
         send_proxy = cn.send_proxy || (cn.default && c.send_proxy);
+        linger = cn.linger;
+        tls = checks_tls.and_then(|t| t.for_connect(0, cn));
     }
-    let mut stream = match connect(c, target).await {
-        Err(r) => return r,
+    let o = Open {
+        target,
+        send_proxy,
+        linger,
+        tls,
+    };
+    let mut stream = match conn::open(c, &o, None).await {
+        Err(f) => return CheckResult::new(f.status, None, f.info),
         Ok(s) => s,
     };
     let rest = c
         .deadline_after_connect(start)
         .saturating_duration_since(Instant::now());
-    let mut req = Vec::new();
-    if send_proxy {
-        req.extend_from_slice(&proxy_line(&stream));
-    }
-    req.extend_from_slice(&h.request_with(extra.state_header.as_deref()));
+    let vars = h.run_vars();
+    let req = h.request_env(extra.state_header.as_deref(), &vars);
     let tout = h
         .expects
         .first()
@@ -134,7 +137,7 @@ async fn http_check(c: &Ctx, h: &HttpCheck, extra: &Extra, start: Instant) -> Ch
         .unwrap_or(CheckStatus::L7Tout);
     match tokio::time::timeout(
         rest,
-        http_exchange(&mut stream, h, &req, extra.server_stopped),
+        http_exchange(&mut stream, h, &req, extra.server_stopped, &vars),
     )
     .await
     {
@@ -143,7 +146,13 @@ async fn http_check(c: &Ctx, h: &HttpCheck, extra: &Extra, start: Instant) -> Ch
     }
 }
 
-async fn http_exchange(s: &mut TcpStream, h: &HttpCheck, req: &[u8], stopped: bool) -> CheckResult {
+async fn http_exchange(
+    s: &mut BoxIo,
+    h: &HttpCheck,
+    req: &[u8],
+    stopped: bool,
+    vars: &super::lf::Vars,
+) -> CheckResult {
     if let Err(e) = s.write_all(req).await {
         return CheckResult::new(CheckStatus::SockErr, None, os_reason(&e));
     }
@@ -159,7 +168,7 @@ async fn http_exchange(s: &mut TcpStream, h: &HttpCheck, req: &[u8], stopped: bo
         buf.extend_from_slice(&tmp[..n.min(room)]);
         let eof = n == 0 || buf.len() >= MAX_RESPONSE;
         match http::parse_response(&buf, want_body, eof) {
-            Parsed::Done(resp) => return h.judge(&resp, stopped),
+            Parsed::Done(resp) => return h.judge_with(&resp, stopped, vars),
             Parsed::Invalid => {
                 return match err {
                     Some(e) if buf.is_empty() => {

@@ -10,6 +10,7 @@ use super::fsm::Intervals;
 use super::http::{self, HttpCheck, RuleError};
 use super::observe::{self, ObserveSpec};
 use super::protocols;
+use super::ssl::{self, CheckTls};
 use super::tcpcheck::{self, Ruleset};
 use crate::config::ir::{Config, Origin, Proxy, RawRule, Server};
 use crate::config::units::parse_time;
@@ -83,6 +84,8 @@ pub struct CheckSpec {
     pub max_spread: Option<Duration>,
     /// `observe` / `on-error` / `error-limit` (passive health).
     pub observe: Option<ObserveSpec>,
+    /// TLS of the check connections (`check-ssl`, `connect ssl`).
+    pub tls: Arc<CheckTls>,
 }
 
 impl CheckSpec {
@@ -121,6 +124,8 @@ pub fn plan(cfg: &Config) -> Result<Vec<BackendPlan>, String> {
         let log = p.option("log-health-checks");
         let spread = spread_checks(cfg);
         let max_spread = max_spread_checks(cfg);
+        let gssl = ssl::global(cfg);
+        let mut tls_cache = ssl::Cache::default();
         let mut checks = Vec::new();
         let mut tracks = Vec::new();
         let mut on_marked = Vec::new();
@@ -152,6 +157,9 @@ pub fn plan(cfg: &Config) -> Result<Vec<BackendPlan>, String> {
             }
             let mut spec = server_spec(p, i, s, kind.clone())?;
             spec.enabled = s.check;
+            if s.check {
+                spec.tls = Arc::new(ssl::plan(&gssl, &mut tls_cache, p, s, &kind)?);
+            }
             spec.log_health_checks = log;
             spec.spread_pct = spread;
             spec.max_spread = max_spread;
@@ -171,6 +179,26 @@ pub fn plan(cfg: &Config) -> Result<Vec<BackendPlan>, String> {
     }
     check_tracks(cfg, &out)?;
     Ok(out)
+}
+
+/// The health check of a server added at runtime (`add server ... check`)
+/// to backend `p`: the backend's check type and the global spreading,
+/// like a configured server's.
+pub fn dynamic_check(cfg: &Config, p: &Proxy, s: &Server) -> Result<CheckSpec, String> {
+    let kind = check_kind(p, defaults_of(cfg, p))?;
+    let mut spec = server_spec(p, usize::MAX, s, kind)?;
+    spec.enabled = true;
+    spec.log_health_checks = p.option("log-health-checks");
+    spec.spread_pct = spread_checks(cfg);
+    spec.max_spread = max_spread_checks(cfg);
+    spec.tls = Arc::new(ssl::plan(
+        &ssl::global(cfg),
+        &mut ssl::Cache::default(),
+        p,
+        s,
+        &spec.kind,
+    )?);
+    Ok(spec)
 }
 
 /// Global `spread-checks <0..50>` (the config check validates the range).
@@ -369,6 +397,7 @@ fn check_kind(p: &Proxy, d: Option<&Proxy>) -> Result<CheckKind, String> {
         "smtpchk" => protocols::smtp(args),
         "mysql-check" => protocols::mysql(args).map_err(|e| rule_error(o, e))?,
         "pgsql-check" => protocols::pgsql(args).map_err(|e| rule_error(o, e))?,
+        "spop-check" => super::spop::ruleset(),
         other => return Err(refuse(o, &format!("option {other}"))),
     };
     Ok(CheckKind::Rules(Arc::new(rs)))
@@ -446,6 +475,18 @@ fn http_kind(p: &Proxy, d: Option<&Proxy>, args: &[String]) -> Result<CheckKind,
                 c.connect = Some(cn);
             }
             "comment" => {}
+            v if v.starts_with("set-var") || v.starts_with("unset-var") => {
+                let a = super::lf::parse_var_action("http-check", &r.words[1..]).map_err(
+                    |(u, e)| {
+                        if u {
+                            refuse(&r.origin, &e)
+                        } else {
+                            invalid(&r.origin, &e)
+                        }
+                    },
+                )?;
+                c.vars.push(a);
+            }
             "disable-on-404" => c.disable_on_404 = true,
             "send-state" => c.send_state = true,
             _ => {
@@ -527,6 +568,7 @@ fn server_spec(p: &Proxy, idx: usize, s: &Server, kind: CheckKind) -> Result<Che
         spread_pct: 0,
         max_spread: None,
         observe,
+        tls: Arc::new(CheckTls::default()),
     })
 }
 

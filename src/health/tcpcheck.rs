@@ -4,10 +4,10 @@
 //!
 //! Owns: the rule types and the parsing of user `tcp-check` lines
 //! (refusing, by name, the forms Switchyard does not run: log-format
-//! strings, `ssl`, `sni`, `alpn`, `proto`, `via-socks4`, `set-var`,
-//! `status-code`). Must not do I/O: [`super::engine`] runs the rules.
+//! strings, `proto`, `via-socks4`, `set-var`, `status-code`). Must not do I/O: [`super::engine`] runs the rules.
 
 use super::http::RuleError;
+use super::lf::{self, CheckExpr, CheckFmt, VarAction, Vars};
 use super::status::CheckStatus;
 use std::net::{IpAddr, SocketAddr};
 
@@ -23,6 +23,7 @@ pub enum Proto {
     Smtp,
     Ldap,
     SslHello,
+    Spop,
     Agent,
 }
 
@@ -48,6 +49,8 @@ pub enum Action {
     Connect(Connect),
     Send(Send),
     Expect(Box<Expect>),
+    /// `set-var(...)`, `set-var-fmt(...)`, `unset-var(...)`.
+    Var(VarAction),
     Comment,
 }
 
@@ -62,12 +65,23 @@ pub struct Connect {
     pub default: bool,
     /// Added by Switchyard because the ruleset starts with another rule.
     pub implicit: bool,
+    /// `ssl`: TLS over this connection, with the server's SSL settings.
+    pub ssl: bool,
+    /// `sni <name>` (with `ssl`).
+    pub sni: Option<String>,
+    /// `alpn <list>` (with `ssl`).
+    pub alpn: Option<Vec<String>>,
 }
 
 /// What a send rule writes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Send {
     Bytes(Vec<u8>),
+    /// `send-lf` / `send-binary-lf` (`binary`: the result is hex).
+    Lf {
+        fmt: CheckFmt,
+        binary: bool,
+    },
     /// The SSLv3 client hello of `option ssl-hello-chk` (carries the time).
     SslHello,
 }
@@ -86,6 +100,8 @@ pub struct Expect {
     pub on_error: Option<Fmt>,
     /// `status-code res.payload(0,3)` (the SMTP reply code).
     pub code_from_payload: bool,
+    /// `status-code <expr>`.
+    pub status_expr: Option<CheckExpr>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +111,10 @@ pub enum ExpectKind {
     Binary(Vec<u8>),
     /// Matched against the upper-case hex dump of the buffer.
     RBinary(regex::Regex),
+    /// `string-lf <fmt>`.
+    StringLf(CheckFmt),
+    /// `binary-lf <hexfmt>`.
+    BinaryLf(CheckFmt),
     Custom(Custom),
 }
 
@@ -104,15 +124,17 @@ pub enum Custom {
     MysqlInitHandshake,
     MysqlOk,
     LdapBindResponse,
+    SpopAgentHello,
     AgentReply,
 }
 
-/// The few `on-success`/`on-error` forms used: plain text, or the
-/// response payload from an offset (`res.payload(N,0)`) optionally
-/// left-trimmed of blanks and cut at the first CR/LF.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The `on-success`/`on-error` forms: plain text, the response payload
+/// from an offset (`res.payload(N,0)`, protocol checks) optionally
+/// left-trimmed of blanks and cut at the first CR/LF, or a log-format.
+#[derive(Debug, Clone)]
 pub enum Fmt {
     Text(String),
+    Lf(CheckFmt),
     Payload {
         offset: usize,
         ltrim: bool,
@@ -122,8 +144,17 @@ pub enum Fmt {
 
 impl Fmt {
     pub fn render(&self, buf: &[u8]) -> String {
+        self.render_with(buf, None)
+    }
+
+    /// Renders with the check's variables (log-format forms).
+    pub fn render_with(&self, buf: &[u8], vars: Option<&Vars>) -> String {
         match self {
             Fmt::Text(t) => t.clone(),
+            Fmt::Lf(f) => f.render_string(&lf::Env {
+                vars,
+                res: Some(buf),
+            }),
             Fmt::Payload {
                 offset,
                 ltrim,
@@ -156,6 +187,7 @@ impl Expect {
             on_success: None,
             on_error: None,
             code_from_payload: false,
+            status_expr: None,
         }
     }
 }
@@ -164,7 +196,9 @@ impl Ruleset {
     /// Builds a ruleset from rules numbered by the caller, adding the
     /// implicit connect when the first real rule is not a connect.
     pub fn new(proto: Proto, mut rules: Vec<Rule>) -> Self {
-        let first = rules.iter().find(|r| !matches!(r.action, Action::Comment));
+        let first = rules
+            .iter()
+            .find(|r| !matches!(r.action, Action::Comment | Action::Var(_)));
         if !matches!(first.map(|r| &r.action), Some(Action::Connect(_))) {
             rules.insert(
                 0,
@@ -209,12 +243,14 @@ pub fn parse_lines(lines: &[&[String]]) -> Result<Ruleset, RuleError> {
         let sub = w.first().map(String::as_str).unwrap_or_default();
         let rule = match sub {
             "connect" => {
-                if rules
+                if rules.iter().any(|r: &Rule| {
+                    !matches!(
+                        r.action,
+                        Action::Comment | Action::Connect(_) | Action::Var(_)
+                    )
+                }) && !rules
                     .iter()
-                    .any(|r: &Rule| !matches!(r.action, Action::Comment | Action::Connect(_)))
-                    && !rules
-                        .iter()
-                        .any(|r: &Rule| matches!(r.action, Action::Connect(_)))
+                    .any(|r: &Rule| matches!(r.action, Action::Connect(_)))
                 {
                     return Err(invalid(
                         "'tcp-check connect' : first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset.",
@@ -251,6 +287,15 @@ pub fn parse_lines(lines: &[&[String]]) -> Result<Ruleset, RuleError> {
                     step,
                     comment: Some(c.clone()),
                     action: Action::Comment,
+                }
+            }
+            v if v.starts_with("set-var") || v.starts_with("unset-var") => {
+                let a = lf::parse_var_action("tcp-check", w)
+                    .map_err(|(u, e)| if u { unsupported(e) } else { invalid(e) })?;
+                Rule {
+                    step,
+                    comment: None,
+                    action: Action::Var(a),
                 }
             }
             other => return Err(unsupported(format!("tcp-check {other}"))),
@@ -297,7 +342,16 @@ pub fn parse_connect(kw: &str, w: &[String]) -> Result<(Connect, Option<String>)
                 })?);
                 i += 1;
             }
-            "ssl" | "sni" | "alpn" | "proto" | "via-socks4" => {
+            "ssl" => c.ssl = true,
+            "sni" => {
+                c.sni = Some(arg()?);
+                i += 1;
+            }
+            "alpn" => {
+                c.alpn = Some(crate::tls::client::parse_alpn(&arg()?));
+                i += 1;
+            }
+            "proto" | "via-socks4" => {
                 return Err(unsupported(format!("{kw} connect {a}")));
             }
             other => {
@@ -342,8 +396,14 @@ fn parse_send(kind: &str, w: &[String]) -> Result<(Send, Option<String>), RuleEr
         }
     }
     let lf = kind.ends_with("-lf");
-    if lf && data.contains('%') {
-        return Err(unsupported(format!("tcp-check {kind} (log-format)")));
+    if lf {
+        let fmt =
+            CheckFmt::parse(data).map_err(|e| unsupported(format!("tcp-check {kind} {e}")))?;
+        let binary = kind.starts_with("send-binary");
+        return Ok(match fmt.as_literal() {
+            Some(b) if !binary => (Send::Bytes(b), comment),
+            _ => (Send::Lf { fmt, binary }, comment),
+        });
     }
     let bytes = if kind.starts_with("send-binary") {
         parse_hex(data).ok_or_else(|| {
@@ -371,10 +431,11 @@ pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
 /// Parses a plain `on-success`/`on-error` text; log-format tags are
 /// refused.
 fn parse_fmt(kw: &str, v: &str) -> Result<Fmt, RuleError> {
-    if v.contains("%[") || v.contains("%{") || v.contains('%') && v.len() > 1 {
-        return Err(unsupported(format!("tcp-check expect {kw} (log-format)")));
-    }
-    Ok(Fmt::Text(v.to_string()))
+    let f = CheckFmt::parse(v).map_err(|e| unsupported(format!("expect {kw} {e}")))?;
+    Ok(match f.as_literal() {
+        Some(t) => Fmt::Text(String::from_utf8_lossy(&t).into_owned()),
+        None => Fmt::Lf(f),
+    })
 }
 
 /// The options every `expect` accepts; returns `Ok(true)` when `w[*i]`
@@ -421,7 +482,13 @@ pub fn expect_option(
         }
         "on-success" => e.on_success = Some(parse_fmt("on-success", &arg()?)?),
         "on-error" => e.on_error = Some(parse_fmt("on-error", &arg()?)?),
-        "status-code" => return Err(unsupported(format!("{kw} expect status-code"))),
+        "status-code" => {
+            let v = arg()?;
+            e.status_expr = Some(
+                CheckExpr::parse(&v)
+                    .map_err(|x| unsupported(format!("{kw} expect status-code {x}")))?,
+            );
+        }
         _ => return Ok(false),
     }
     *i += 2;
@@ -472,7 +539,13 @@ pub fn parse_expect(w: &[String]) -> Result<(Expect, Option<String>), RuleError>
                 regex::Regex::new(pat).map_err(|e| invalid(format!("'tcp-check expect' : {e}")))?,
             ),
             "string-lf" | "binary-lf" => {
-                return Err(unsupported(format!("tcp-check expect {m}")));
+                let f = CheckFmt::parse(pat)
+                    .map_err(|x| unsupported(format!("tcp-check expect {m} {x}")))?;
+                if m == "string-lf" {
+                    ExpectKind::StringLf(f)
+                } else {
+                    ExpectKind::BinaryLf(f)
+                }
             }
             other => {
                 return Err(invalid(format!(
@@ -544,19 +617,33 @@ mod tests {
             parse_expect(&w("string-lf %[x]")),
             Err(RuleError::Unsupported(_))
         ));
+        let (e, _) = parse_expect(&w(
+            "string x on-error %[res.payload(0,2)] status-code res.len",
+        ))
+        .unwrap();
+        assert_eq!(
+            e.on_error.map(|f| f.render(b"ab-cd")),
+            Some("ab".to_string())
+        );
+        assert!(e.status_expr.is_some());
         assert!(matches!(
-            parse_expect(&w("string x on-error %[res.payload(0,0)]")),
+            parse_expect(&w("string x on-error %[src]")),
             Err(RuleError::Unsupported(_))
         ));
+        let (e, _) = parse_expect(&w("string-lf %[str(ab),upper]")).unwrap();
+        assert!(matches!(e.kind, ExpectKind::StringLf(_)));
         assert!(parse_expect(&w("string x ok-status L7STS")).is_err());
     }
 
     #[test]
     fn refusals_by_name() {
         for (l, name) in [
-            ("connect ssl", "tcp-check connect ssl"),
-            ("set-var(check.x) str(a)", "tcp-check set-var(check.x)"),
-            ("send-lf %[date]", "tcp-check send-lf (log-format)"),
+            ("connect proto h1", "tcp-check connect proto"),
+            (
+                "set-var(txn.x) str(a)",
+                "tcp-check set-var(txn.x) (no such scope in checks)",
+            ),
+            ("send-lf %[src]", "tcp-check send-lf sample fetch 'src'"),
         ] {
             let a = w(l);
             assert_eq!(

@@ -20,7 +20,7 @@ pub fn clear_stats(st: &Stats, all: bool) {
         for c in fe.into_iter().chain(be) {
             if all { c.clear_all() } else { c.clear() }
         }
-        for s in px.be.iter().flat_map(|b| &b.servers) {
+        for s in px.be.iter().flat_map(|b| b.servers().to_vec()) {
             let c = &s.live.counters.own;
             if all {
                 c.clear_all()

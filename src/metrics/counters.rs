@@ -48,9 +48,20 @@ pub struct ProxyCounters {
     pub eresp: AtomicU64,
     pub wretr: AtomicU64,
     pub wredis: AtomicU64,
+    /// Data transfers the client (`cli_abrt`) or the server (`srv_abrt`)
+    /// aborted: an error or a timeout on that side once the exchange was
+    /// under way.
     pub cli_abrt: AtomicU64,
     pub srv_abrt: AtomicU64,
     pub intercepted: AtomicU64,
+    /// Connections refused by `tcp-request connection` rules (`dcon`) and
+    /// sessions by `tcp-request session` rules (`dses`).
+    pub dcon: AtomicU64,
+    pub dses: AtomicU64,
+    /// Header rewrites that did not fit in the message (`wrew`).
+    pub wrew: AtomicU64,
+    /// Internal errors (`eint`): a failed rewrite in strict mode, ...
+    pub eint: AtomicU64,
     /// Load-balancing decisions (`lbtot`).
     pub lbtot: AtomicU64,
     /// New server connections (`connect`) and reused idle ones (`reuse`).
@@ -97,6 +108,19 @@ impl ProxyCounters {
         self.smax.note(self.cur.fetch_add(1, R) + 1);
         super::GLOBAL.session(now);
         SessionGuard(self.clone())
+    }
+
+    /// `tcp-request connection` (`session`: `tcp-request session`) rules
+    /// refused a new connection: HAProxy counts the connection, not a
+    /// session.
+    pub fn refused(&self, session: bool) {
+        let now = now_ms();
+        self.conn_tot.fetch_add(1, R);
+        self.conn_rate_max
+            .note(u64::from(self.conn_rate.add(now, 1)));
+        let c = if session { &self.dses } else { &self.dcon };
+        c.fetch_add(1, R);
+        super::GLOBAL.connection(now);
     }
 
     /// A frontend received an HTTP request (or a bad one).
@@ -191,6 +215,10 @@ impl ProxyCounters {
             &self.cli_abrt,
             &self.srv_abrt,
             &self.intercepted,
+            &self.dcon,
+            &self.dses,
+            &self.wrew,
+            &self.eint,
             &self.lbtot,
             &self.connect,
             &self.reuse,
@@ -300,6 +328,20 @@ impl ServerCounters {
             .report(crate::health::observe::HanaStatus::ReadError);
     }
 
+    /// The client aborted the transfer (HAProxy's `cli_aborts`).
+    pub fn client_abort(&self) {
+        self.both(|c| &c.cli_abrt);
+    }
+
+    /// The server aborted the transfer (HAProxy's `srv_aborts`); a read
+    /// error on its side (`read`) is a response error too.
+    pub fn server_abort(&self, read: bool) {
+        self.both(|c| &c.srv_abrt);
+        if read {
+            self.both(|c| &c.eresp);
+        }
+    }
+
     /// The server's final response status (passive health, layer 7).
     pub fn resp_status(&self, status: u16) {
         self.observe.http_status(status);
@@ -335,6 +377,28 @@ mod tests {
         assert_eq!(ProxyCounters::get(&be.stot), 0);
         assert_eq!(ProxyCounters::get(&be.hrsp[5]), 0);
         assert_eq!(be.last_sess_secs(now_ms()), None);
+    }
+
+    #[test]
+    fn refusals_and_aborts_land_in_their_cells() {
+        let fe = ProxyCounters::default();
+        fe.refused(false);
+        fe.refused(true);
+        assert_eq!(ProxyCounters::get(&fe.conn_tot), 2);
+        assert_eq!(ProxyCounters::get(&fe.stot), 0);
+        assert_eq!(ProxyCounters::get(&fe.dcon), 1);
+        assert_eq!(ProxyCounters::get(&fe.dses), 1);
+        let be = Arc::new(ProxyCounters::default());
+        let s = ServerCounters::new(be.clone());
+        s.client_abort();
+        s.server_abort(true);
+        s.server_abort(false);
+        assert_eq!(ProxyCounters::get(&be.cli_abrt), 1);
+        assert_eq!(ProxyCounters::get(&s.srv_abrt), 2);
+        // Only a read failure on the server is a response error too.
+        assert_eq!(ProxyCounters::get(&be.eresp), 1);
+        fe.clear_all();
+        assert_eq!(ProxyCounters::get(&fe.dcon), 0);
     }
 
     #[test]

@@ -38,6 +38,14 @@ impl Global {
             .note(u64::from(self.sess_rate.add(now, 1)));
     }
 
+    /// A frontend accepted a connection that its rules then refused (no
+    /// session).
+    pub fn connection(&self, now: u64) {
+        self.cum_conns.fetch_add(1, Ordering::Relaxed);
+        self.conn_rate_max
+            .note(u64::from(self.conn_rate.add(now, 1)));
+    }
+
     /// `clear counters`: the maxima (totals are never cleared).
     pub fn clear(&self) {
         self.conn_rate_max.clear();

@@ -26,6 +26,38 @@ fn body(f: Framing) -> u64 {
     }
 }
 
+/// HAProxy's message buffer (`tune.bufsize`, 16384) less the HTX header:
+/// the space a message head may take once rewritten.
+const HTX_SIZE: u64 = 16384 - 40;
+/// The index entry of each HTX block.
+const BLOCK: u64 = 8;
+/// HAProxy's start-line structure before its strings.
+const START_LINE_STRUCT: u64 = 29;
+
+/// HTX space one header takes.
+pub fn header_space(name: &str, value: &[u8]) -> u64 {
+    BLOCK + (name.len() + value.len()) as u64
+}
+
+/// HTX space of a head: start line, headers, end-of-headers marker.
+fn head_space(start_strings: u64, hs: &[Header]) -> u64 {
+    let h: u64 = hs.iter().map(|h| header_space(&h.name, &h.value)).sum();
+    BLOCK + START_LINE_STRUCT + start_strings + h + BLOCK
+}
+
+/// Space left for rewrites in a request's HTX message (a rewrite that
+/// needs more fails, HAProxy's `wrew`).
+pub fn request_room(r: &Request) -> u64 {
+    let sl = (r.method.len() + r.uri.len()) as u64 + VERSION;
+    HTX_SIZE.saturating_sub(head_space(sl, &r.headers))
+}
+
+/// [`request_room`] for a response.
+pub fn response_room(r: &Response) -> u64 {
+    let sl = VERSION + 3 + r.reason.len() as u64;
+    HTX_SIZE.saturating_sub(head_space(sl, &r.headers))
+}
+
 /// A request as received (before any rule rewrote it).
 pub fn request(r: &Request) -> u64 {
     (r.method.len() + r.uri.len()) as u64
@@ -97,6 +129,26 @@ mod tests {
         assert_eq!(r(b"GET / HTTP/1.1\r\n\r\n"), 33);
         assert_eq!(r(b"GET / HTTP/1.1\r\nA: b\r\n\r\n"), 35);
         assert_eq!(r(b"GET /xx HTTP/1.1\r\nA: b\r\nC: d\r\n\r\n"), 39);
+    }
+
+    // HAProxy 2.6.12: `set-header x-b %[req.hdr(x-a)]` fits for an x-a
+    // of 8124 bytes in this request, not 8125 (measured).
+    #[test]
+    fn rewrite_room_matches_haproxy() {
+        let fits = |n: usize| {
+            let raw = format!(
+                "GET /big HTTP/1.1\r\nHost: x\r\nx-a: {}\r\n\r\n",
+                "a".repeat(n)
+            );
+            match crate::session::http::head::parse_request(raw.as_bytes()) {
+                crate::session::http::head::Parsed::Done(r, _) => {
+                    header_space("x-b", &vec![b'a'; n]) <= request_room(&r)
+                }
+                _ => false,
+            }
+        };
+        assert!(fits(8124));
+        assert!(!fits(8125));
     }
 
     #[test]

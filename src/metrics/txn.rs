@@ -21,6 +21,10 @@ use std::time::Instant;
 
 const R: Ordering = Ordering::Relaxed;
 
+/// The status of a transaction the client aborted before any response
+/// (HAProxy's `-1`): any value outside 1xx..5xx counts as `hrsp_other`.
+const ABORTED: u16 = 999;
+
 /// A parser error (400, 408) on a request that had begun: HAProxy counts
 /// a request, a request error and the status on the frontend, no bytes.
 pub fn bad_request(fe: &ProxyCounters, status: u16) {
@@ -102,12 +106,16 @@ impl Txn {
                 }
             }
             Verdict::Redirect(_) => self.intercepted(),
+            Verdict::Internal => self.rewrite_failed(true),
             _ => {}
         }
     }
 
     /// The outcome of `http-response` rules.
     pub fn response_verdict(&mut self, v: &Verdict<'_>) {
+        if let Verdict::Internal = v {
+            self.rewrite_failed(true);
+        }
         if let Verdict::Reply(_) | Verdict::Tarpit(_) | Verdict::Drop = v {
             self.fe.dresp.fetch_add(1, R);
             if let Some(be) = &self.be {
@@ -150,6 +158,51 @@ impl Txn {
     pub fn response_error(&mut self) {
         if let Some(s) = &self.srv {
             s.resp_error();
+        }
+    }
+
+    /// The client aborted the transfer (error, or gone while the response
+    /// was being sent): `cli_abrt` on the backend and server.
+    pub fn client_abort(&mut self) {
+        // Before any response: HAProxy ends the transaction with no valid
+        // status, counted as `hrsp_other` (and a backend request).
+        if self.http && self.status == 0 {
+            self.status = ABORTED;
+        }
+        match (&self.srv, &self.be) {
+            (Some(s), _) => s.client_abort(),
+            (None, Some(be)) => {
+                be.cli_abrt.fetch_add(1, R);
+            }
+            _ => {}
+        }
+    }
+
+    /// The server aborted the transfer: `srv_abrt` (and `eresp` when
+    /// reading from it failed) on the backend and server.
+    pub fn server_abort(&mut self, read: bool) {
+        if let Some(s) = &self.srv {
+            s.server_abort(read);
+        }
+    }
+
+    /// A header rewrite did not fit in the message (`wrew`); in strict
+    /// mode (HAProxy's default) it is an internal error too (`eint`).
+    pub fn rewrite_failed(&mut self, strict: bool) {
+        self.each(|c| &c.wrew);
+        if strict {
+            self.each(|c| &c.eint);
+        }
+    }
+
+    /// The frontend, the backend and the server, when known.
+    fn each(&self, f: impl Fn(&ProxyCounters) -> &std::sync::atomic::AtomicU64) {
+        f(&self.fe).fetch_add(1, R);
+        if let Some(be) = &self.be {
+            f(be).fetch_add(1, R);
+        }
+        if let Some(s) = &self.srv {
+            f(&s.own).fetch_add(1, R);
         }
     }
 

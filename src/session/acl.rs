@@ -44,6 +44,9 @@ pub struct AclExpr {
     pats: Pats,
     /// Patterns loaded with `-f`: shared, runtime-mutable (CLI `add acl`).
     files: Vec<Arc<User>>,
+    /// `http_auth_group(<userlist>) <group>...`: the userlist and the
+    /// group names the user must belong to one of (`pat_match_auth`).
+    auth_groups: Option<(String, Vec<String>)>,
 }
 
 impl AclExpr {
@@ -85,14 +88,38 @@ impl AclExpr {
             )?;
             files.push(u);
         }
-        Ok(AclExpr { expr, pats, files })
+        let auth_groups = match &expr.fetch {
+            super::fetch::Fetch::HttpAuthGroup(list)
+                if def.kw == "http_auth_group" && expr.convs.is_empty() =>
+            {
+                let groups: Vec<String> = inline.iter().map(|p| p.text.clone()).collect();
+                if let Some(g) = groups
+                    .iter()
+                    .find(|g| !super::fetch::auth::group_known(list, g))
+                {
+                    return Err(format!("acl http_auth_group(): invalid group '{g}'."));
+                }
+                Some((list.clone(), groups))
+            }
+            _ => None,
+        };
+        Ok(AclExpr {
+            expr,
+            pats,
+            files,
+            auth_groups,
+        })
     }
 
     fn eval(&self, c: &Ctx<'_>) -> Tri {
         let mut vals = Vec::new();
         let more = self.expr.eval_all(c, &mut vals);
-        let hit = |v: &super::fetch::Smp<'_>| {
-            self.pats.find(v).is_some() || self.files.iter().any(|u| u.matches(v))
+        let hit = |v: &super::fetch::Smp<'_>| match (&self.auth_groups, v) {
+            (Some((list, groups)), super::fetch::Smp::Str(u)) => {
+                super::fetch::auth::in_group(list, u, groups)
+            }
+            (Some(_), _) => false,
+            _ => self.pats.find(v).is_some() || self.files.iter().any(|u| u.matches(v)),
         };
         if vals.iter().any(hit) {
             return Tri::Pass;

@@ -63,7 +63,9 @@ fn route(p: &Proxy, acls: &AclSet, cfg: &Config) -> Result<Route, String> {
     let req_rules = if p.kind == ProxyKind::Listen {
         Vec::new()
     } else {
-        rules::compile_in(&lines, Phase::Request, acls, &p.name)?
+        let r = rules::compile_in(&lines, Phase::Request, acls, &p.name)?;
+        let buffered = p.option("http-buffer-request");
+        rules::buffering(buffered, ms(p.timeouts.http_request), r)
     };
     Ok(Route {
         be: Arc::new(Backend::try_from_ir(p, cfg)?),
@@ -92,6 +94,7 @@ fn route(p: &Proxy, acls: &AclSet, cfg: &Config) -> Result<Route, String> {
 /// Builds every enabled frontend with a `bind`, and the routes they use.
 pub fn frontends(cfg: &Config) -> Result<Vec<Arc<Frontend>>, String> {
     super::fetch::auth::register_userlists(cfg);
+    rules::errsections::register(cfg);
     let mut routes: HashMap<&str, Arc<Route>> = HashMap::new();
     for p in cfg
         .proxies
@@ -151,8 +154,11 @@ pub fn frontends(cfg: &Config) -> Result<Vec<Arc<Frontend>>, String> {
             client_timeout: client,
             http_request_timeout: http_request,
             keep_alive_timeout: ms(p.timeouts.http_keep_alive).or(http_request),
-            req_rules: rules::compile_in(&lines, Phase::Request, &acls, &p.name)
-                .map_err(|e| ctx(p, e))?,
+            req_rules: rules::buffering(
+                p.option("http-buffer-request"),
+                http_request,
+                rules::compile_in(&lines, Phase::Request, &acls, &p.name).map_err(|e| ctx(p, e))?,
+            ),
             replies: Arc::new(rules::ProxyReplies::from_proxy(p, cfg).map_err(|e| ctx(p, e))?),
             resp_rules,
             tcp_rules: Arc::new(

@@ -145,7 +145,8 @@ where
     let sess = fetch::Sess::new(&fe, info.src);
     fetch::sess::scope(sess, async move {
         // `tcp-request connection` then `tcp-request session` rules.
-        if !tcp_rules::on_accept(&fe.tcp_rules, &info) {
+        if let Some(session) = tcp_rules::refusal(&fe.tcp_rules, &info) {
+            fe.counters.refused(session);
             return;
         }
         held.counted = Some(fe.counters.session());

@@ -8,13 +8,16 @@
 //! verdict of a rule list. An action we do not implement is an error at
 //! startup. Must not do I/O.
 
+pub mod errsections;
 pub mod headers;
+pub mod normalize;
 pub mod origto;
 pub mod pages;
 pub mod redirect;
 pub mod reply;
 pub mod uri;
 pub mod vars;
+pub mod waitbody;
 
 pub use pages::{ProxyReplies, Site};
 pub use redirect::Redirect;
@@ -45,6 +48,9 @@ pub enum Action {
     SetUri(Part, Fmt),
     ReplaceUri(Part, Regex, Fmt),
     SetMethod(Fmt),
+    /// `normalize-uri <normalizer>`; the 400 answered when a `strict`
+    /// normalizer meets a bad percent sequence.
+    NormalizeUri(normalize::Normalizer, Reply),
     /// `early-hint <name> <fmt>`: a header of a `103 Early Hints`.
     EarlyHint(String, Fmt),
     SetStatus(u16, Option<String>),
@@ -59,6 +65,9 @@ pub enum Action {
     Drop,
     /// `use-service prometheus-exporter`: the exporter answers.
     Prometheus,
+    /// `wait-for-body` (and `option http-buffer-request`): the rule list
+    /// stops until the request body is there (see [`run_request_from`]).
+    WaitForBody(waitbody::WaitBody),
     /// Accepted, with nothing to do in this engine (`set-log-level` while
     /// there are no traffic logs).
     Nothing,
@@ -78,6 +87,26 @@ pub enum Phase {
     Response,
     /// `http-after-response`: every response, generated ones included.
     AfterResponse,
+}
+
+/// `option http-buffer-request` (`on`): a wait for the body, up to the
+/// proxy's `timeout http-request`, in front of its request rules.
+pub fn buffering(
+    on: bool,
+    timeout: Option<std::time::Duration>,
+    mut rules: Vec<Rule>,
+) -> Vec<Rule> {
+    if on {
+        let w = waitbody::buffer_request(timeout);
+        rules.insert(
+            0,
+            Rule {
+                action: Action::WaitForBody(w),
+                cond: None,
+            },
+        );
+    }
+    rules
 }
 
 /// Compiles every rule of `phase` among a proxy's raw rule lines.
@@ -117,8 +146,13 @@ pub fn compile_in(
             .position(|x| x == "if" || x == "unless")
             .unwrap_or(args.len());
         let cond = Cond::compile(&args[cond_at..], acls)?;
-        let action = action(&args[..cond_at], phase, proxy)
+        let mut action = action(&args[..cond_at], phase, proxy)
             .map_err(|e| format!("'{}': {e}", w.join(" ")))?;
+        if let Action::NormalizeUri(n, _) = &mut action
+            && cond_at < args.len()
+        {
+            *n = normalize::with_condition(*n);
+        }
         out.push(Rule { action, cond });
     }
     Ok(out)
@@ -161,6 +195,9 @@ fn action(a: &[String], phase: Phase, proxy: &str) -> Result<Action, String> {
             Action::ReplaceUri(part(name), regex(arg(1)?)?, Fmt::parse(arg(2)?)?)
         }
         "set-method" if req => Action::SetMethod(Fmt::parse(arg(1)?)?),
+        "normalize-uri" if req => {
+            Action::NormalizeUri(normalize::parse(&a[1..])?, Reply::page(400))
+        }
         "early-hint" if req => {
             Action::EarlyHint(arg(1)?.to_ascii_lowercase(), Fmt::parse(arg(2)?)?)
         }
@@ -201,6 +238,7 @@ fn action(a: &[String], phase: Phase, proxy: &str) -> Result<Action, String> {
         "redirect" if req => Action::Redirect(redirect::parse(&a[1..])?),
         "reject" | "silent-drop" if phase != Phase::AfterResponse => Action::Drop,
         "set-log-level" if phase != Phase::AfterResponse => Action::Nothing,
+        "wait-for-body" if req => Action::WaitForBody(waitbody::parse(&a[1..])?),
         "use-service" if req => match arg(1)? {
             crate::stats::prometheus::SERVICE => Action::Prometheus,
             other => return Err(format!("'{other}' unknown service name.")),
@@ -230,6 +268,10 @@ pub enum Verdict<'r> {
     Drop,
     /// `use-service prometheus-exporter`.
     Prometheus,
+    /// A header rewrite did not fit in the message buffer: in strict mode
+    /// (HAProxy's default) the answer is a 500 (`wrew` and `eint` in
+    /// `show stat`).
+    Internal,
 }
 
 /// What the engine must do after a verdict (see [`answer`]).
@@ -257,6 +299,10 @@ pub fn answer(v: Verdict<'_>, c: &Ctx<'_>, site: &Site<'_>, close: bool) -> Opti
             Local::Tarpit(site.after_bytes(b, c), close)
         }
         Verdict::Drop => Local::Drop,
+        Verdict::Internal => {
+            let (b, close) = site.page(500, c, close);
+            Local::Send(b, close)
+        }
         Verdict::Prometheus => {
             let (method, uri) = c
                 .req
@@ -347,6 +393,19 @@ pub fn run_request<'r>(rules: &'r [Rule], req: &mut Request, conn: &Conn) -> Ver
     run_request_hints(rules, req, conn, &mut Vec::new())
 }
 
+/// [`run_request_hints`] from rule `start` on, stopping at a
+/// `wait-for-body` rule whose condition holds while the request has a
+/// body: `Err` tells what to wait for and the rule to resume at.
+pub fn run_request_from<'r>(
+    rules: &'r [Rule],
+    start: usize,
+    req: &mut Request,
+    conn: &Conn,
+    interim: &mut Vec<u8>,
+) -> Result<Verdict<'r>, waitbody::WaitAt> {
+    run_rules(rules, start, req, conn, interim, true)
+}
+
 /// [`run_request`], appending the `103 Early Hints` responses that
 /// `early-hint` rules build to `interim` (one per run of consecutive
 /// rules; none for HTTP/1.0 clients), to be sent before the final answer.
@@ -356,8 +415,22 @@ pub fn run_request_hints<'r>(
     conn: &Conn,
     interim: &mut Vec<u8>,
 ) -> Verdict<'r> {
+    match run_rules(rules, 0, req, conn, interim, false) {
+        Ok(v) => v,
+        Err(_) => Verdict::Continue,
+    }
+}
+
+fn run_rules<'r>(
+    rules: &'r [Rule],
+    start: usize,
+    req: &mut Request,
+    conn: &Conn,
+    interim: &mut Vec<u8>,
+    stop_at_wait: bool,
+) -> Result<Verdict<'r>, waitbody::WaitAt> {
     let mut open = false;
-    for (i, r) in rules.iter().enumerate() {
+    for (i, r) in rules.iter().enumerate().skip(start) {
         let c = conn.ctx(Some(req), None);
         if !holds(&r.cond, &c) {
             continue;
@@ -386,12 +459,20 @@ pub fn run_request_hints<'r>(
             open = false;
         }
         if let Some(v) = final_verdict(&r.action) {
-            return v;
+            return Ok(v);
         }
         if var_action(&r.action, &c) {
             continue;
         }
         match &r.action {
+            Action::WaitForBody(wait) => {
+                if stop_at_wait && req.framing != super::http::head::Framing::None {
+                    return Err(waitbody::WaitAt {
+                        wait: *wait,
+                        next: i + 1,
+                    });
+                }
+            }
             Action::SetUri(p, f) => {
                 let v = String::from_utf8_lossy(&f.render(&c)).to_string();
                 req.uri = uri::set(&req.uri, *p, &v);
@@ -405,8 +486,16 @@ pub fn run_request_hints<'r>(
             Action::SetMethod(f) => {
                 req.method = String::from_utf8_lossy(&f.render(&c)).to_string();
             }
+            Action::NormalizeUri(n, bad) => match normalize::apply(*n, &req.uri) {
+                Ok(u) => req.uri = u,
+                Err(normalize::BadEscape) => return Ok(Verdict::Reply(bad)),
+            },
             a => {
                 let v = header_value(a, &c);
+                let room = crate::metrics::htx::request_room(req);
+                if !header_fits(a, &req.headers, &v, room) {
+                    return Ok(Verdict::Internal);
+                }
                 header_action(a, &mut req.headers, v);
             }
         }
@@ -414,7 +503,7 @@ pub fn run_request_hints<'r>(
     if open {
         interim.extend_from_slice(b"\r\n");
     }
-    Verdict::Continue
+    Ok(Verdict::Continue)
 }
 
 /// Runs response (or after-response) rules in order; rewrites modify
@@ -445,11 +534,33 @@ pub fn run_response<'r>(
             }
             a => {
                 let v = header_value(a, &c);
+                let room = crate::metrics::htx::response_room(resp);
+                if !header_fits(a, &resp.headers, &v, room) {
+                    return Verdict::Internal;
+                }
                 header_action(a, &mut resp.headers, v);
             }
         }
     }
     Verdict::Continue
+}
+
+/// Whether `set-header`/`add-header` with value `v` fits in the `room`
+/// left in HAProxy's message buffer (other actions always do here).
+fn header_fits(a: &Action, hs: &[Header], v: &[u8], room: u64) -> bool {
+    use crate::metrics::htx::header_space;
+    match a {
+        Action::AddHeader(n, _) => header_space(n, v) <= room,
+        Action::SetHeader(n, _) => {
+            let freed: u64 = hs
+                .iter()
+                .filter(|h| h.name == *n)
+                .map(|h| header_space(&h.name, &h.value))
+                .sum();
+            header_space(n, v) <= room + freed
+        }
+        _ => true,
+    }
 }
 
 #[cfg(test)]

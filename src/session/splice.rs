@@ -118,11 +118,13 @@ async fn one_way(
     pipe: Pipe,
     idle: Option<Duration>,
     clock: &Clock,
+    fail: impl Fn(bool),
 ) -> io::Result<()> {
     let (pr, pw) = (pipe.r.as_raw_fd(), pipe.w.as_raw_fd());
     let (sfd, dfd) = (src.as_raw_fd(), dst.as_raw_fd());
     loop {
         if let Err(e) = ready(src, Interest::READABLE, idle, clock).await {
+            fail(true);
             abort(dfd);
             return Err(e);
         }
@@ -132,6 +134,7 @@ async fn one_way(
             Err(e) => {
                 // `src` is gone: nothing more can reach it either, so the
                 // other direction (reading `dst`) ends too.
+                fail(true);
                 abort(dfd);
                 return Err(e);
             }
@@ -145,15 +148,24 @@ async fn one_way(
         let mut left = n;
         while left > 0 {
             match dst.try_io(Interest::WRITABLE, || splice(pr, dfd, left)) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(0) => {
+                    fail(false);
+                    return Err(io::ErrorKind::WriteZero.into());
+                }
                 Ok(m) => {
                     left -= m;
                     clock.touch();
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    ready(dst, Interest::WRITABLE, idle, clock).await?;
+                    if let Err(e) = ready(dst, Interest::WRITABLE, idle, clock).await {
+                        fail(false);
+                        return Err(e);
+                    }
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    fail(false);
+                    return Err(e);
+                }
             }
         }
     }
@@ -165,14 +177,15 @@ fn abort(fd: RawFd) {
     unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
 }
 
-/// Relays `a` ⇄ `b` with splice until both directions ended (or one
-/// failed). `Err` before any byte moved means "use the copying tunnel".
+/// Relays `a` (the client) ⇄ `b` (the server) with splice until both
+/// directions ended (or one failed); tells which side aborted, if one
+/// did. `Err` before any byte moved means "use the copying tunnel".
 pub async fn tunnel(
     a: &TcpStream,
     b: &TcpStream,
     a_timeout: Option<Duration>,
     b_timeout: Option<Duration>,
-) -> io::Result<()> {
+) -> io::Result<super::tcp::Aborts> {
     if !ENABLED.load(Ordering::Relaxed) {
         return Err(io::ErrorKind::Unsupported.into());
     }
@@ -185,9 +198,10 @@ pub async fn tunnel(
     // Not `try_join`: when one direction fails (say the server closed while
     // the client was still sending), what the other already has in flight
     // (the server's last answer) is still delivered, as HAProxy does.
+    let aborts = super::tcp::Aborts::default();
     let _ = tokio::join!(
-        one_way(a, b, up, a_timeout, &clock),
-        one_way(b, a, down, b_timeout, &clock)
+        one_way(a, b, up, a_timeout, &clock, |r| aborts.fail(true, r)),
+        one_way(b, a, down, b_timeout, &clock, |r| aborts.fail(false, r))
     );
-    Ok(())
+    Ok(aborts)
 }

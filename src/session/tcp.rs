@@ -84,19 +84,59 @@ where
     let _guard = server.guard;
     // Zero-copy when both ends are TCP sockets (Linux splice(2)).
     if let Some(client) = io.tcp()
-        && super::splice::tunnel(client, &server.stream, ct, st)
-            .await
-            .is_ok()
+        && let Ok(end) = super::splice::tunnel(client, &server.stream, ct, st).await
     {
         tx.socket_totals(client);
+        end.count(&mut tx);
         return;
     }
-    tunnel(tx.count(io), server.stream, ct, st).await;
+    let end = tunnel(tx.count(io), server.stream, ct, st).await;
+    end.count(&mut tx);
+}
+
+/// Which side broke a tunnel first (`show stat`'s `cli_abrt`/`srv_abrt`):
+/// an error or an inactivity timeout while reading or writing it. A clean
+/// close on both sides is no abort.
+#[derive(Debug, Default)]
+pub struct Aborts(std::sync::atomic::AtomicU8);
+
+impl Aborts {
+    const CLIENT: u8 = 1;
+    const SERVER_WRITE: u8 = 2;
+    const SERVER_READ: u8 = 3;
+
+    /// Records a failed direction (`up`: client to server) unless another
+    /// failure came first.
+    pub fn fail(&self, up: bool, reading: bool) {
+        let code = match (up, reading) {
+            (true, true) | (false, false) => Self::CLIENT,
+            (true, false) => Self::SERVER_WRITE,
+            (false, true) => Self::SERVER_READ,
+        };
+        let _ = self
+            .0
+            .compare_exchange(0, code, Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    /// Adds the abort, if any, to the session's counters.
+    pub fn count(&self, tx: &mut crate::metrics::Txn) {
+        match self.0.load(Ordering::Relaxed) {
+            Self::CLIENT => tx.client_abort(),
+            Self::SERVER_WRITE => tx.server_abort(false),
+            Self::SERVER_READ => tx.server_abort(true),
+            _ => {}
+        }
+    }
 }
 
 /// Copies both ways until both sides are done or one side is idle for
 /// longer than its timeout with no traffic in the other direction either.
-pub async fn tunnel<A, B>(a: A, b: B, a_timeout: Option<Duration>, b_timeout: Option<Duration>)
+pub async fn tunnel<A, B>(
+    a: A,
+    b: B,
+    a_timeout: Option<Duration>,
+    b_timeout: Option<Duration>,
+) -> Aborts
 where
     A: AsyncRead + AsyncWrite + Unpin,
     B: AsyncRead + AsyncWrite + Unpin,
@@ -105,12 +145,14 @@ where
     let last = AtomicU64::new(0);
     let (ar, aw) = tokio::io::split(a);
     let (br, bw) = tokio::io::split(b);
-    let up = pipe(ar, bw, a_timeout, &last, start);
-    let down = pipe(br, aw, b_timeout, &last, start);
+    let aborts = Aborts::default();
+    let up = pipe(ar, bw, a_timeout, &last, start, |r| aborts.fail(true, r));
+    let down = pipe(br, aw, b_timeout, &last, start, |r| aborts.fail(false, r));
     // Not `try_join`: a failed direction (say the server closed while the
     // client was still sending) must not drop what the other direction
     // still carries (the server's last answer), as HAProxy delivers it.
     let _ = tokio::join!(up, down);
+    aborts
 }
 
 async fn pipe<R, W>(
@@ -119,6 +161,7 @@ async fn pipe<R, W>(
     idle: Option<Duration>,
     last: &AtomicU64,
     start: Instant,
+    fail: impl Fn(bool),
 ) -> std::io::Result<()>
 where
     R: AsyncRead + Unpin,
@@ -135,6 +178,7 @@ where
                         let since =
                             start.elapsed().as_millis() as u64 - last.load(Ordering::Relaxed);
                         if since >= t.as_millis() as u64 {
+                            fail(true);
                             return Err(std::io::ErrorKind::TimedOut.into());
                         }
                     }
@@ -145,6 +189,7 @@ where
             Ok(n) => n,
             Err(e) => {
                 // The source is gone: tell the other end.
+                fail(true);
                 let _ = w.shutdown().await;
                 return Err(e);
             }
@@ -154,6 +199,9 @@ where
             return Ok(());
         }
         last.store(start.elapsed().as_millis() as u64, Ordering::Relaxed);
-        w.write_all(&buf[..n]).await?;
+        if let Err(e) = w.write_all(&buf[..n]).await {
+            fail(false);
+            return Err(e);
+        }
     }
 }

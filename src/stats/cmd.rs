@@ -4,7 +4,8 @@
 //! Owns: the command table (dispatch and level checks) and the server
 //! state/weight commands. Command families live in `cmd/`: [`typed`]
 //! (typed/json/desc formats, schema), `show` (env, errors, table, pools,
-//! activity, sess, servers conn), `write` (maxconn, rate-limit, timeout,
+//! activity, sess, servers conn), `servers` (`add server`, `del server`),
+//! `write` (maxconn, rate-limit, timeout,
 //! frontends, checks, sessions), [`limits`] (runtime connection limits),
 //! [`registry`] (live client sessions) and `maps` (map/ACL runtime API,
 //! no level check: HAProxy allows it at level user). Write commands need level
@@ -14,8 +15,9 @@
 
 mod fields;
 pub mod limits;
-mod maps;
+pub(crate) mod maps;
 pub mod registry;
+mod servers;
 mod show;
 pub mod typed;
 mod write;
@@ -73,7 +75,7 @@ pub fn execute(line: &str, sess: &mut Session, st: &Stats) -> Reply {
         },
         ["set", "weight", ..] if !admin => text(DENIED),
         ["set", "weight", rest @ ..] => match find(st, rest.first().copied()) {
-            Ok((px, s)) => set_weight(px, s, rest.get(1).copied()),
+            Ok((px, s)) => set_weight(px, &s, rest.get(1).copied()),
             Err(e) => text(e),
         },
         ["disable", "server", ..] | ["enable", "server", ..] | ["set", "server", ..] if !admin => {
@@ -87,14 +89,17 @@ pub fn execute(line: &str, sess: &mut Session, st: &Stats) -> Reply {
                     } else {
                         AdminState::Ready
                     };
-                    set_state(s, to);
-                    propagate(st, px, s);
+                    set_state(&s, to);
+                    propagate(st, px, &s);
                     text("")
                 }
                 Err(e) => text(e),
             }
         }
         ["set", "server", rest @ ..] => set_server(st, rest),
+        ["add" | "del", "server", ..] if !admin => text(DENIED),
+        ["add", "server", rest @ ..] => servers::add(st, rest),
+        ["del", "server", rest @ ..] => servers::del(st, rest),
         _ => more(&w, sess, st),
     }
 }
@@ -155,7 +160,7 @@ fn more(w: &[&str], sess: &mut Session, st: &Stats) -> Reply {
         ["set", "maxconn", "frontend", rest @ ..] => write::maxconn_frontend(st, rest),
         ["set", "maxconn", "global", rest @ ..] => write::maxconn_global(st, rest),
         ["set", "maxconn", "server", rest @ ..] => match find(st, rest.first().copied()) {
-            Ok((_, s)) => write::maxconn_server(s, rest.get(1).copied()),
+            Ok((_, s)) => write::maxconn_server(&s, rest.get(1).copied()),
             Err(e) => text(e),
         },
         ["set", "rate-limit", rest @ ..] => write::rate_limit(rest),
@@ -164,12 +169,12 @@ fn more(w: &[&str], sess: &mut Session, st: &Stats) -> Reply {
         }
         ["shutdown", "frontend", ..] => write::shutdown_frontend(st, arg(2)),
         [v @ ("enable" | "disable"), kind @ ("health" | "agent"), ..] => match find(st, arg(2)) {
-            Ok((_, s)) => write::toggle_check(s, *kind == "agent", *v == "enable"),
+            Ok((_, s)) => write::toggle_check(&s, *kind == "agent", *v == "enable"),
             Err(e) => text(e),
         },
         ["shutdown", "session", ..] => write::shutdown_session(arg(2)),
         ["shutdown", "sessions", "server", ..] => match find(st, arg(3)) {
-            Ok((px, s)) => write::shutdown_server_sessions(px, s),
+            Ok((px, s)) => write::shutdown_server_sessions(px, &s),
             Err(e) => text(e),
         },
         _ => text(help::unknown(w)),
@@ -185,7 +190,10 @@ fn lower(sess: &mut Session, to: Level) -> Reply {
 }
 
 /// `backend/server` lookup with HAProxy's messages.
-fn find<'a>(st: &'a Stats, arg: Option<&str>) -> Result<(&'a PxView, &'a SrvView), String> {
+fn find<'a>(
+    st: &'a Stats,
+    arg: Option<&str>,
+) -> Result<(&'a PxView, std::sync::Arc<SrvView>), String> {
     let (b, s) = arg
         .and_then(|a| a.split_once('/'))
         .ok_or_else(|| "Require 'backend/server'.\n".to_string())?;
@@ -248,7 +256,7 @@ fn propagate(st: &Stats, px: &PxView, s: &SrvView) {
     let maint = s.live.admin_state() == AdminState::Maint;
     for p in &st.proxies {
         let Some(be) = &p.be else { continue };
-        for t in &be.servers {
+        for t in be.servers().iter() {
             let tracks = t.ir.track.as_deref().is_some_and(|tr| {
                 tr == me || (!tr.contains('/') && p.name == px.name && tr == s.ir.name)
             });
@@ -272,6 +280,7 @@ fn set_server(st: &Stats, rest: &[&str]) -> Reply {
         Ok(v) => v,
         Err(e) => return text(e),
     };
+    let s = &*s;
     match rest.get(1).copied() {
         Some("state") => {
             let to = match rest.get(2).copied() {
@@ -388,7 +397,7 @@ fn show_servers_state(st: &Stats, be: Option<&str>) -> Reply {
         if be.is_some_and(|b| b != p.name) {
             continue;
         }
-        for s in &bv.servers {
+        for s in bv.servers().iter() {
             out.push_str(&server_state_line(p, s));
         }
     }
@@ -424,7 +433,7 @@ fn server_state_line(p: &PxView, s: &SrvView) -> String {
         _ => "-".into(),
     };
     format!(
-        "{} {} {} {} {} {} {} {} {} {} 1 0 {} {} 0 0 0 {} {} - 0 0 - - 0\n",
+        "{} {} {} {} {} {} {} {} {} {} 1 0 {} {} 0 0 {} {} {} - 0 0 - - 0\n",
         p.iid,
         p.name,
         s.sid,
@@ -435,12 +444,19 @@ fn server_state_line(p: &PxView, s: &SrvView) -> String {
         l.cur_weight(),
         s.ir.weight,
         s.since_change().as_secs(),
-        if running { 2 } else { 0 },
+        // srv_check_health: a dynamic server's check counter starts at 0.
+        if running && !s.ir.origin.file.is_empty() {
+            2
+        } else {
+            0
+        },
         if s.cmaint.load(Ordering::Relaxed) {
             8
         } else {
             0
         },
+        // srv_f_forced_id: an explicit `id`.
+        u8::from(s.ir.options.iter().any(|(k, _)| k == "id")),
         fqdn,
         port,
     )

@@ -72,6 +72,8 @@ fn counters(r: &mut Row, c: &ProxyCounters, now: u64, http: bool, srv: bool) {
     r.set("dresp", load(&c.dresp));
     r.set("rate", c.sess_rate.read(now));
     r.set("rate_max", c.sess_rate_max.get());
+    r.set("wrew", load(&c.wrew));
+    r.set("eint", load(&c.eint));
     if http {
         for (i, name) in [
             "hrsp_other",
@@ -147,17 +149,21 @@ pub fn be_weights(be: &BeView) -> (u32, u32, u32) {
     // HAProxy's "currently usable": up, not in maintenance nor draining,
     // non-zero weight (maxconn does not matter here).
     let usable = |s: &&SrvView| {
-        s.live.is_up() && s.live.admin_state() == AdminState::Ready && s.live.cur_weight() > 0
+        s.live.is_up()
+            && s.live.admin_state() == AdminState::Ready
+            && s.live.cur_weight() > 0
+            && !s.live.is_fresh()
     };
-    let act: Vec<&SrvView> = be
-        .servers
+    let servers = be.servers();
+    let act: Vec<&SrvView> = servers
         .iter()
+        .map(|s| &**s)
         .filter(|s| !s.ir.backup)
         .filter(usable)
         .collect();
-    let bck: Vec<&SrvView> = be
-        .servers
+    let bck: Vec<&SrvView> = servers
         .iter()
+        .map(|s| &**s)
         .filter(|s| s.ir.backup)
         .filter(usable)
         .collect();
@@ -193,6 +199,8 @@ fn frontend_row(st: &Stats, px: &PxView, fe: &super::FeView) -> String {
         r.set("conn_rate", c.conn_rate.read(now));
         r.set("conn_rate_max", c.conn_rate_max.get());
         r.set("conn_tot", load(&c.conn_tot));
+        r.set("dcon", load(&c.dcon));
+        r.set("dses", load(&c.dses));
         if http {
             r.set("req_rate", c.req_rate.read(now));
             r.set("req_rate_max", c.req_rate_max.get());
@@ -238,14 +246,22 @@ fn server_row(st: &Stats, px: &PxView, be: &BeView, s: &SrvView) -> String {
     r.set("srv_icur", idle);
     r.set("idle_conn_cur", idle);
     r.set("status", server_status(be, s));
-    r.set("weight", l.cur_weight());
+    r.set("weight", l.stat_weight());
     r.set("uweight", l.cur_weight());
+    if let Some((_, v)) =
+        s.ir.options
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "pool-max-conn")
+    {
+        r.set("src_ilim", v.first().cloned().unwrap_or_default());
+    }
     r.set("act", u8::from(!s.ir.backup));
     r.set("bck", u8::from(s.ir.backup));
     r.set("lastchg", s.since_change().as_secs());
     r.set("iid", px.iid);
     r.set("sid", s.sid);
-    r.set("tracked", s.ir.track.clone().unwrap_or_default());
+    r.set("tracked", s.tracked(be).unwrap_or_default());
     r.set("addr", s.addr_text());
     r.set("mode", px.mode.name());
     // `disable health|agent`: HAProxy hides that check's cells.
@@ -257,12 +273,20 @@ fn server_row(st: &Stats, px: &PxView, be: &BeView, s: &SrvView) -> String {
             r.set(col, val);
         }
     }
+    // Without an enabled health check HAProxy shows a running server as
+    // unchecked (`disable health`, a dynamic server before
+    // `enable health`).
+    if hp && l.is_up() && !l.is_stopping() && l.admin_state() == AdminState::Ready {
+        r.set("status", "no check");
+    }
     let _ = st;
     r.line()
 }
 
 /// Cells of a health check that `disable health` hides.
-const PAUSED_CHECK: [&str; 8] = [
+const PAUSED_CHECK: [&str; 10] = [
+    "chkfail",
+    "chkdown",
     "check_status",
     "check_code",
     "check_duration",
@@ -306,15 +330,15 @@ fn backend_row(st: &Stats, px: &PxView, be: &BeView, counts: bool) -> String {
     upstream_counters(&mut r, c, now, http);
     r.set("qcur", be.live.queue.len());
     r.set("qmax", be.live.queue.max.get());
-    let up = weight > 0 || be.servers.is_empty();
+    let servers = be.servers();
+    let up = weight > 0 || servers.is_empty();
     let mut status = String::from(if up { "UP" } else { "DOWN" });
     if counts {
-        let running = be
-            .servers
+        let running = servers
             .iter()
             .filter(|s| s.live.is_up() && s.live.admin_state() != AdminState::Maint)
             .count();
-        status = format!("{status} ({running}/{})", be.servers.len());
+        status = format!("{status} ({running}/{})", servers.len());
     }
     r.set("status", status);
     r.set("weight", weight);
@@ -376,7 +400,7 @@ pub fn show_stat(st: &Stats, f: Filter<'_>) -> String {
         }
         if let Some(be) = &px.be {
             if f.mask & 4 != 0 {
-                for s in &be.servers {
+                for s in be.servers().iter() {
                     let maint = s.live.admin_state() == AdminState::Maint;
                     let stopped = maint || !s.live.is_up();
                     if (f.hide_down && stopped) || (f.hide_maint && maint) {

@@ -86,12 +86,22 @@ impl SrvView {
     }
 
     /// `b/s` when the maintenance comes from the tracked server only.
-    pub fn via_maint(&self, _be: &BeView) -> Option<&str> {
-        if self.imaint.load(Ordering::Relaxed) {
-            self.ir.track.as_deref()
-        } else {
-            None
+    pub fn via_maint(&self, be: &BeView) -> Option<String> {
+        if !self.imaint.load(Ordering::Relaxed) {
+            return None;
         }
+        self.tracked(be)
+    }
+
+    /// The tracked server as HAProxy names it: always `backend/server`.
+    pub fn tracked(&self, be: &BeView) -> Option<String> {
+        self.ir.track.as_deref().map(|t| {
+            if t.contains('/') {
+                t.to_string()
+            } else {
+                format!("{}/{t}", be.live.name)
+            }
+        })
     }
 
     /// The server address as `show stat` prints it (`ip:port`).
@@ -107,12 +117,21 @@ impl SrvView {
 #[derive(Debug)]
 pub struct BeView {
     pub live: Arc<Backend>,
-    pub servers: Vec<SrvView>,
+    /// The servers now, in order (see [`Self::servers`]); `add server` /
+    /// `del server` replace the snapshot.
+    pub list: arc_swap::ArcSwap<Vec<Arc<SrvView>>>,
     pub algo: String,
     pub cookie: bool,
     /// HAProxy's `fullconn` (shown as the backend `slim`).
     pub fullconn: u32,
     pub all_backups: bool,
+}
+
+impl BeView {
+    /// The servers now: a cheap snapshot, not to be kept across awaits.
+    pub fn servers(&self) -> arc_swap::Guard<Arc<Vec<Arc<SrvView>>>> {
+        self.list.load()
+    }
 }
 
 /// The frontend side of a proxy.
@@ -160,6 +179,9 @@ pub struct PxView {
 /// Everything the CLI reads or changes, built once at startup.
 #[derive(Debug)]
 pub struct Stats {
+    /// The configuration it was built from (`add server` reads the
+    /// backend's and the global settings).
+    pub cfg: Arc<Config>,
     pub started: Instant,
     pub start_unix: u64,
     pub nbthread: u32,
@@ -223,7 +245,8 @@ impl Stats {
                     .find(|b| b.name == p.name)
                     .cloned()
                     .unwrap_or_else(|| Arc::new(Backend::from_ir(p)));
-                let servers = p
+                let ids = crate::upstream::lb::algo::Algo::from_proxy(p).ids;
+                let servers: Vec<Arc<SrvView>> = p
                     .servers
                     .iter()
                     .zip(live.servers.iter())
@@ -232,14 +255,14 @@ impl Stats {
                         if s.disabled {
                             l.set_admin_state(AdminState::Maint);
                         }
-                        SrvView {
-                            sid: k as u32 + 1,
+                        Arc::new(SrvView {
+                            sid: ids.get(k).copied().unwrap_or(k as u32 + 1),
                             ir: s.clone(),
                             live: l.clone(),
                             last_change: Mutex::new(Instant::now()),
                             cmaint: AtomicBool::new(s.disabled),
                             imaint: AtomicBool::new(false),
-                        }
+                        })
                     })
                     .collect();
                 // fullconn defaults to 10% of the sum of the maxconn of the
@@ -259,7 +282,7 @@ impl Stats {
                     .sum();
                 BeView {
                     live,
-                    servers,
+                    list: arc_swap::ArcSwap::from_pointee(servers),
                     algo: p
                         .balance
                         .as_ref()
@@ -287,6 +310,7 @@ impl Stats {
             .sum::<u32>()
             + cfg.global.stats_sockets.len() as u32;
         Stats {
+            cfg: Arc::new(cfg.clone()),
             started: Instant::now(),
             start_unix: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -312,7 +336,7 @@ impl Stats {
     }
 
     /// Finds `backend/server`.
-    pub fn server(&self, be: &str, srv: &str) -> Result<(&PxView, &SrvView), &'static str> {
+    pub fn server(&self, be: &str, srv: &str) -> Result<(&PxView, Arc<SrvView>), &'static str> {
         let px = self
             .proxies
             .iter()
@@ -321,7 +345,7 @@ impl Stats {
         let s = px
             .be
             .as_ref()
-            .and_then(|b| b.servers.iter().find(|s| s.ir.name == srv))
+            .and_then(|b| b.servers().iter().find(|s| s.ir.name == srv).cloned())
             .ok_or("No such server.")?;
         Ok((px, s))
     }
@@ -371,6 +395,8 @@ pub fn parse_time(s: &str) -> Option<Duration> {
 /// Opens every `stats socket` of `cfg` and serves them in the background.
 /// Errors (a socket that cannot be bound) are fatal at startup.
 pub fn start(stats: Arc<Stats>, cfg: &Config) -> Result<(), String> {
+    // The `show map|acl` list, numbered as HAProxy does.
+    cmd::maps::index::install(cfg);
     let mut opened = Vec::new();
     for s in &cfg.global.stats_sockets {
         opened.push(listen::open(s)?);

@@ -9,13 +9,21 @@
 //! brings `roundrobin`'s fwrr trees ([`fwrr`]), `leastconn`'s tie order and
 //! the consistent ring up to date, replaying changes in the order they
 //! happened; map-based tables are rebuilt (cached) for the servers in
-//! service. `hash-balance-factor` bounds consistent-hash loads. Must not
-//! connect anywhere or change server state.
+//! service; `static-rr` walks that table like HAProxy's
+//! `map_get_server_rr`. `hash-balance-factor` bounds consistent-hash loads.
+//! Must not connect anywhere or change server state.
+//!
+//! The servers are a snapshot behind an [`arc_swap::ArcSwap`]: picks load
+//! it without a lock; `add server`/`del server` ([`Balancer::add_server`],
+//! [`Balancer::remove_server`]) build the next one and carry the fwrr
+//! trees and leastconn order over (a new server enters the trees the way
+//! HAProxy 2.6 inserts it), so server identities and sequences continue.
 //!
 //! Request-based algorithms get their key through [`with_request_hash`]:
 //! the HTTP session computes [`Balancer::request_hash`] and runs the
 //! connect future inside that scope; without it (TCP) they fall back to
-//! round robin like HAProxy does when the key is missing.
+//! round robin like HAProxy does when the key is missing (the map walk
+//! for map-based hashing).
 
 pub mod algo;
 pub mod chash;
@@ -32,7 +40,7 @@ use super::server::ServerState;
 use super::slowstart;
 use hash::Method;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 tokio::task_local! {
@@ -55,6 +63,12 @@ type Degraded = (Vec<bool>, Arc<Vec<usize>>);
 /// A group of servers (the actives or the backups) with its tables.
 #[derive(Debug)]
 struct Group {
+    /// The backups' group.
+    backup: bool,
+    /// Replaced by a newer snapshot (`add server`/`del server`): its
+    /// stateful tables (fwrr, leastconn order) moved there, so a pick that
+    /// locked them here retries on the current group.
+    retired: AtomicBool,
     servers: Vec<Arc<ServerState>>,
     /// Map-based effective weights (user weight / GCD of all weights).
     eweights: Vec<u32>,
@@ -76,7 +90,7 @@ struct Group {
 }
 
 /// `leastconn`'s tie order: when each server was last repositioned.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct LcOrder {
     /// Per server: the position stamp (lower = older = first).
     order: Vec<u64>,
@@ -86,7 +100,7 @@ struct LcOrder {
 }
 
 impl Group {
-    fn new(servers: Vec<(Arc<ServerState>, u32, u32)>) -> Self {
+    fn new(backup: bool, servers: Vec<(Arc<ServerState>, u32, u32)>) -> Self {
         let eweights: Vec<u32> = servers.iter().map(|s| s.2).collect();
         let weights: Vec<u32> = servers.iter().map(|s| s.0.weight).collect();
         let ids: Vec<u32> = servers.iter().map(|s| s.1).collect();
@@ -100,6 +114,8 @@ impl Group {
             .map(|(s, &w)| (s.0.eligible(), w))
             .collect();
         Group {
+            backup,
+            retired: AtomicBool::new(false),
             schedule: smooth_schedule(&weights),
             full_map: Arc::new(map::build(&eweights, &vec![true; eweights.len()])),
             eweights,
@@ -178,16 +194,58 @@ fn ring_members(ids: &[u32], ew: &[u32]) -> Vec<(usize, u32, u32)> {
         .collect()
 }
 
+/// The two groups of one snapshot of a backend's servers.
+#[derive(Debug)]
+struct Groups {
+    active: Group,
+    backup: Group,
+}
+
+impl Groups {
+    /// The groups of `servers` ((server, numeric id) in order).
+    fn build(servers: &[(Arc<ServerState>, u32)]) -> Groups {
+        let weights: Vec<u32> = servers.iter().map(|s| s.0.weight).collect();
+        let ew = map::effective_weights(&weights);
+        let (mut act, mut bck) = (Vec::new(), Vec::new());
+        for ((s, id), &e) in servers.iter().zip(&ew) {
+            let m = (s.clone(), *id, e);
+            if s.backup { bck.push(m) } else { act.push(m) }
+        }
+        Groups {
+            active: Group::new(false, act),
+            backup: Group::new(true, bck),
+        }
+    }
+
+    /// Every server with its id, in order (actives then backups).
+    fn members(&self) -> Vec<(Arc<ServerState>, u32)> {
+        [&self.active, &self.backup]
+            .into_iter()
+            .flat_map(|g| g.servers.iter().cloned().zip(g.ids.iter().copied()))
+            .collect()
+    }
+
+    fn group(&self, backup: bool) -> &Group {
+        if backup { &self.backup } else { &self.active }
+    }
+}
+
 /// The balancer of one backend.
+///
+/// The servers and their tables are a snapshot ([`arc_swap::ArcSwap`]):
+/// a pick loads it without locking, `add server`/`del server` (rare,
+/// serialized) build the next one and carry the stateful tables over so
+/// the round-robin sequence continues like HAProxy's.
 #[derive(Debug)]
 pub struct Balancer {
     pub algo: Algo,
-    active: Group,
-    backup: Group,
+    groups: arc_swap::ArcSwap<Groups>,
     all_backups: bool,
     rng: AtomicU64,
     /// `hash-balance-factor` (percent, 0: none).
     balance_factor: u32,
+    /// Serializes [`Self::add_server`] and [`Self::remove_server`].
+    admin: Mutex<()>,
 }
 
 impl Balancer {
@@ -197,25 +255,111 @@ impl Balancer {
         } else {
             (1..=servers.len() as u32).collect()
         };
-        let weights: Vec<u32> = servers.iter().map(|s| s.weight).collect();
-        let ew = map::effective_weights(&weights);
-        let (mut act, mut bck) = (Vec::new(), Vec::new());
-        for (i, s) in servers.iter().enumerate() {
-            let e = (s.clone(), ids[i], ew[i]);
-            if s.backup { bck.push(e) } else { act.push(e) }
-        }
+        let members: Vec<(Arc<ServerState>, u32)> = servers.iter().cloned().zip(ids).collect();
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0x9e37_79b9, |d| d.as_nanos() as u64)
             ^ u64::from(std::process::id());
         Balancer {
             algo,
-            active: Group::new(act),
-            backup: Group::new(bck),
+            groups: arc_swap::ArcSwap::from_pointee(Groups::build(&members)),
             all_backups,
             rng: AtomicU64::new(seed | 1),
             balance_factor: 0,
+            admin: Mutex::new(()),
         }
+    }
+
+    /// `add server`: `s` (numeric id `id`) joins its group at the end,
+    /// out of the round-robin trees until it is usable (HAProxy inserts
+    /// a new server like one coming up).
+    pub fn add_server(&self, s: Arc<ServerState>, id: u32) {
+        self.rebuild(
+            |m| m.push((s.clone(), id)),
+            |old, fw, lc| {
+                if old.backup == s.backup {
+                    // HAProxy leaves a new server's effective weight at the
+                    // one of weight 1 until the first change.
+                    let ready = s.is_up() && s.admin_state() == super::server::AdminState::Ready;
+                    fw.push(ready, slowstart::WEIGHT_SCALE);
+                    lc.counter += 1;
+                    lc.order.push(lc.counter);
+                    lc.seen.push((false, 0));
+                }
+            },
+        );
+    }
+
+    /// `del server`: removes `s` from its group (it is in maintenance, so
+    /// out of the trees already once they are brought up to date).
+    pub fn remove_server(&self, s: &Arc<ServerState>) {
+        self.rebuild(
+            |m| m.retain(|(x, _)| !Arc::ptr_eq(x, s)),
+            |old, fw, lc| {
+                let at = old.servers.iter().position(|x| Arc::ptr_eq(x, s));
+                if let Some(at) = at {
+                    fw.remove(at);
+                    if at < lc.order.len() {
+                        lc.order.remove(at);
+                        lc.seen.remove(at);
+                    }
+                }
+            },
+        );
+    }
+
+    /// Builds the next snapshot from the current one: `edit` changes the
+    /// member list, `carry` adapts each group's fwrr trees and leastconn
+    /// order (taken from the current groups, under their locks).
+    fn rebuild(
+        &self,
+        edit: impl FnOnce(&mut Vec<(Arc<ServerState>, u32)>),
+        carry: impl Fn(&Group, &mut fwrr::Fwrr, &mut LcOrder),
+    ) {
+        let _admin = self.admin.lock();
+        let cur = self.groups.load_full();
+        let mut members = cur.members();
+        edit(&mut members);
+        let next = Groups::build(&members);
+        // Bring the trees up to date first (a server disabled just before
+        // its deletion leaves them now).
+        for b in [false, true] {
+            let g = cur.group(b);
+            if let Ok(mut f) = g.fwrr.lock() {
+                self.sync_fwrr(g, &mut f);
+            }
+        }
+        let locks = [false, true].map(|b| {
+            let g = cur.group(b);
+            (g.fwrr.lock().ok(), g.lc.lock().ok())
+        });
+        for (b, (fw, lc)) in [false, true].into_iter().zip(&locks) {
+            let ng = next.group(b);
+            let (Some(fw), Some(lc)) = (fw, lc) else {
+                continue;
+            };
+            let (mut f, mut l) = ((**fw).clone(), (**lc).clone());
+            carry(cur.group(b), &mut f, &mut l);
+            if let Ok(mut nf) = ng.fwrr.lock() {
+                *nf = f;
+            }
+            if let Ok(mut nl) = ng.lc.lock() {
+                *nl = l;
+            }
+            ng.cursor.store(
+                cur.group(b).cursor.load(Ordering::Relaxed),
+                Ordering::Relaxed,
+            );
+        }
+        cur.active.retired.store(true, Ordering::Relaxed);
+        cur.backup.retired.store(true, Ordering::Relaxed);
+        self.groups.store(Arc::new(next));
+        drop(locks);
+    }
+
+    /// The current servers of one group (tests and diagnostics).
+    pub fn group_servers(&self, backup: bool) -> Vec<Arc<ServerState>> {
+        self.groups.load().group(backup).servers.clone()
     }
 
     /// Sets `hash-balance-factor` (percent; 0 turns it off).
@@ -235,11 +379,12 @@ impl Balancer {
         let Some(s) = g.servers.get(i) else {
             return false;
         };
-        let served: u64 = self
+        let gs = self.groups.load();
+        let served: u64 = gs
             .active
             .servers
             .iter()
-            .chain(&self.backup.servers)
+            .chain(&gs.backup.servers)
             .map(|s| u64::from(s.conns()))
             .sum();
         let tot_w: u64 = g
@@ -354,26 +499,28 @@ impl Balancer {
 
     /// Active (non-backup) servers in service (HAProxy's `srv_act`).
     pub fn active_in_service(&self) -> usize {
-        self.active.servers.iter().filter(|s| s.eligible()).count()
+        let gs = self.groups.load();
+        gs.active.servers.iter().filter(|s| s.eligible()).count()
     }
 
     /// Picks a server for a new connection from `src`, skipping `avoid`
     /// (the server that just failed, when redispatching) if possible.
     /// Full servers are skipped unless [`Self::deterministic`].
     pub fn pick(&self, src: IpAddr, avoid: Option<&Arc<ServerState>>) -> Option<Arc<ServerState>> {
-        if self.active.any_eligible() {
-            return self.pick_in(&self.active, src, avoid);
+        let gs = self.groups.load();
+        if gs.active.any_eligible() {
+            return self.pick_in(&gs.active, src, avoid);
         }
         if !self.all_backups {
             // Without `option allbackups` only the first usable backup
             // serves, whatever the algorithm (HAProxy does not even hash
             // when a single server is used).
-            let first = self.backup.servers.iter().find(|s| s.eligible());
+            let first = gs.backup.servers.iter().find(|s| s.eligible());
             return first
                 .filter(|s| s.has_slot() || self.deterministic())
                 .cloned();
         }
-        self.pick_in(&self.backup, src, avoid)
+        self.pick_in(&gs.backup, src, avoid)
     }
 
     fn pick_in(
@@ -405,7 +552,7 @@ impl Balancer {
             |s: &Arc<ServerState>| s.eligible() && !avoid.is_some_and(|a| Arc::ptr_eq(a, s));
         match &self.algo.kind {
             Kind::RoundRobin => self.fwrr(g, avoid),
-            Kind::StaticRr => rotate(g, &ok),
+            Kind::StaticRr => map_rr(g, &ok),
             Kind::LeastConn => self.leastconn(g, &ok),
             Kind::First => g.servers.iter().find(|s| ok(s)).cloned(),
             Kind::Source => {
@@ -415,6 +562,9 @@ impl Balancer {
             Kind::Random(draws) => self.random(g, *draws, &ok, avoid),
             _ => match current_request_hash() {
                 Some(h) => self.by_hash(g, h, &hashed, avoid),
+                // HAProxy walks the map in order without a key (the
+                // consistent ring's fallback is its own rotation).
+                None if self.algo.hash.method != Method::Consistent => map_rr(g, &ok),
                 None => rotate(g, &ok),
             },
         }
@@ -499,6 +649,16 @@ impl Balancer {
         let Ok(mut lc) = g.lc.lock() else {
             return g.servers.iter().find(|s| ok(s)).cloned();
         };
+        if g.retired.load(Ordering::Relaxed) {
+            // `add/del server` moved the order to a newer snapshot.
+            drop(lc);
+            let gs = self.groups.load();
+            let ng = gs.group(g.backup);
+            if !std::ptr::eq(ng, g) {
+                return self.leastconn(ng, ok);
+            }
+            return ng.servers.iter().find(|s| ok(s)).cloned();
+        }
         let mut todo: Vec<(u64, usize, (bool, u32))> = Vec::new();
         for (i, s) in g.servers.iter().enumerate() {
             let now = (s.eligible(), self.eweight(s));
@@ -540,10 +700,31 @@ impl Balancer {
         let Ok(mut f) = g.fwrr.lock() else {
             return rotate(g, &|s: &Arc<ServerState>| s.usable());
         };
-        // Changes replay in the order they happened, like HAProxy
-        // applying each at once.
+        if g.retired.load(Ordering::Relaxed) {
+            // `add/del server` moved the trees to a newer snapshot.
+            drop(f);
+            let gs = self.groups.load();
+            let ng = gs.group(g.backup);
+            if !std::ptr::eq(ng, g) {
+                return self.fwrr(ng, avoid);
+            }
+            return rotate(ng, &|s: &Arc<ServerState>| s.usable());
+        }
+        self.sync_fwrr(g, &mut f);
+        let avoid_i = avoid.and_then(|a| g.servers.iter().position(|s| Arc::ptr_eq(s, a)));
+        let i = f.next(&|i| !g.servers[i].has_slot(), avoid_i)?;
+        g.servers.get(i).cloned()
+    }
+
+    /// Brings `g`'s fwrr trees up to date with the servers' usability
+    /// and effective weights, replaying changes in the order they
+    /// happened like HAProxy applying each at once.
+    fn sync_fwrr(&self, g: &Group, f: &mut fwrr::Fwrr) {
         let mut todo: Vec<(u64, usize, bool, u32)> = Vec::new();
         for (i, s) in g.servers.iter().enumerate() {
+            if s.is_fresh() {
+                continue;
+            }
             let (u, w) = (s.eligible(), self.eweight(s));
             if f.differs(i, u, w) {
                 todo.push((s.changed_at(), i, u, w));
@@ -553,9 +734,6 @@ impl Balancer {
         for (_, i, u, w) in todo {
             f.update(i, u, w);
         }
-        let avoid_i = avoid.and_then(|a| g.servers.iter().position(|s| Arc::ptr_eq(s, a)));
-        let i = f.next(&|i| !g.servers[i].has_slot(), avoid_i)?;
-        g.servers.get(i).cloned()
     }
 
     fn next_random(&self) -> u32 {
@@ -567,6 +745,33 @@ impl Balancer {
         self.rng.store(x, Ordering::Relaxed);
         (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as u32
     }
+}
+
+/// `static-rr` (HAProxy's `map_get_server_rr`): the map-based table of
+/// the servers in service, walked from the position after the last pick
+/// (which survives table rebuilds, restarting at 0 past the end); full
+/// servers are passed over.
+fn map_rr(g: &Group, ok: &dyn Fn(&Arc<ServerState>) -> bool) -> Option<Arc<ServerState>> {
+    let t = g.table();
+    let n = t.len();
+    for _ in 0..n {
+        let mut cur = g.cursor.load(Ordering::Relaxed);
+        let idx = loop {
+            let idx = if cur >= n { 0 } else { cur };
+            match g
+                .cursor
+                .compare_exchange_weak(cur, idx + 1, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => break idx,
+                Err(c) => cur = c,
+            }
+        };
+        let s = g.servers.get(*t.get(idx)?)?;
+        if ok(s) {
+            return Some(s.clone());
+        }
+    }
+    None
 }
 
 /// The weighted rotation (also the fallback when a hash key is missing).

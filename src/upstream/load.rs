@@ -10,13 +10,13 @@
 use super::queue::Queue;
 use super::server::ServerState;
 use crate::config::ir::{Config, Proxy};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Weak};
 
 /// A backend's load as the dynamic limit reads it.
 #[derive(Debug)]
 pub struct Load {
     pub fullconn: u32,
-    servers: OnceLock<Vec<Weak<ServerState>>>,
+    servers: arc_swap::ArcSwap<Vec<Weak<ServerState>>>,
     queue: Arc<Queue>,
 }
 
@@ -24,22 +24,22 @@ impl Load {
     pub fn new(fullconn: u32, queue: Arc<Queue>) -> Arc<Load> {
         Arc::new(Load {
             fullconn: fullconn.max(1),
-            servers: OnceLock::new(),
+            servers: Default::default(),
             queue,
         })
     }
 
-    /// Binds the backend's servers (once, after they exist).
+    /// Binds the backend's servers (after they exist, and again when
+    /// `add server`/`del server` change them).
     pub fn bind(&self, servers: &[Arc<ServerState>]) {
-        let _ = self
-            .servers
-            .set(servers.iter().map(Arc::downgrade).collect());
+        self.servers
+            .store(Arc::new(servers.iter().map(Arc::downgrade).collect()));
     }
 
     /// HAProxy's `beconn`: requests on the backend, connected or queued.
     pub fn beconn(&self) -> u32 {
         let mut n = self.queue.len() as u32;
-        for s in self.servers.get().into_iter().flatten() {
+        for s in self.servers.load().iter() {
             if let Some(s) = s.upgrade() {
                 n = n
                     .saturating_add(s.conns())

@@ -5,8 +5,10 @@
 //! retries and redispatch ([`connect`]), and queueing on `maxconn`
 //! ([`queue`]) with dynamic limits ([`load`]); persistence and failover
 //! policy ([`persist`], [`cookie`], [`retry`]) and the per-request
-//! connection choice built on them ([`dispatch`]). Must not parse HTTP or read
-//! configuration text: it is built from the resolved IR.
+//! connection choice built on them ([`dispatch`]); the runtime server list
+//! (`add server`/`del server`: [`Backend::servers`] is a lock-free
+//! snapshot, server identities kept across snapshots). Must not parse
+//! HTTP or read configuration text: it is built from the resolved IR.
 
 pub mod connect;
 pub mod cookie;
@@ -30,7 +32,18 @@ use std::time::Duration;
 #[derive(Debug)]
 pub struct Backend {
     pub name: String,
+    /// The servers of the configuration, in order, forever: index-aligned
+    /// with the cookie values and `use-server` rules (a `del server`
+    /// leaves its entry marked [`ServerState::is_deleted`]). The servers
+    /// in the backend now are [`Self::servers`].
     pub servers: Vec<Arc<ServerState>>,
+    /// The servers now (configuration minus deleted plus `add server`),
+    /// a snapshot replaced by the runtime API.
+    current: arc_swap::ArcSwap<Vec<Arc<ServerState>>>,
+    /// The backend load read by `minconn` servers.
+    load: Arc<load::Load>,
+    /// Serializes `add server`/`del server`.
+    admin: std::sync::Mutex<()>,
     pub balancer: lb::Balancer,
     /// `retries` (HAProxy's default is 3).
     pub retries: u32,
@@ -78,37 +91,7 @@ impl Backend {
         let servers: Vec<Arc<ServerState>> = p
             .servers
             .iter()
-            .map(|s| {
-                let addr = resolve(s.ip.as_deref().or(s.host.as_deref()), s.port);
-                let mut st = ServerState::new(&s.name, addr, s.weight, s.backup);
-                st.maxconn = s.maxconn;
-                // HAProxy: `minconn` alone (or above `maxconn`) is a static
-                // limit; with a smaller `minconn` the limit is dynamic.
-                match (load::minconn(&s.options), s.maxconn.filter(|&m| m > 0)) {
-                    (Some(min), Some(max)) if min < max => {
-                        st.minconn = Some(min);
-                        let _ = st.load.set(be_load.clone());
-                    }
-                    (Some(min), _) => st.maxconn = Some(min),
-                    _ => {}
-                }
-                st.maxqueue = server_u32(&s.options, "maxqueue");
-                st.slowstart = s
-                    .options
-                    .iter()
-                    .rev()
-                    .find(|(n, _)| n == "slowstart")
-                    .and_then(|(_, v)| v.first())
-                    .and_then(|v| crate::config::units::parse_time_ms(v).ok())
-                    .map_or(0, slowstart::slowstart_secs);
-                st.be_queue = Some(be_queue.clone());
-                st.pool = Arc::new(pool::Pool::from_options(&s.options));
-                st.counters = Arc::new(crate::metrics::ServerCounters::new(counters.clone()));
-                if s.disabled {
-                    st.set_up(false);
-                }
-                Arc::new(st)
-            })
+            .map(|s| Arc::new(live_server(s, &be_load, &be_queue, &counters)))
             .collect();
         be_load.bind(&servers);
         let algo = lb::Algo::from_proxy(p);
@@ -116,6 +99,9 @@ impl Backend {
             name: p.name.clone(),
             balancer: lb::Balancer::new(algo, &servers, p.option("allbackups"))
                 .with_balance_factor(lb::algo::balance_factor(p)),
+            current: arc_swap::ArcSwap::from_pointee(servers.clone()),
+            load: be_load,
+            admin: std::sync::Mutex::new(()),
             servers,
             retries: p.retries.unwrap_or(3),
             redispatch: retry::redispatch_interval(p).is_some_and(|i| i != 0),
@@ -129,6 +115,86 @@ impl Backend {
             policy: persist::Policy::from_ir(p).unwrap_or_default(),
         }
     }
+}
+
+impl Backend {
+    /// The servers in the backend now, in `show stat` order: a snapshot,
+    /// cheap to take (no lock), to drop soon (not across awaits).
+    pub fn servers(&self) -> arc_swap::Guard<Arc<Vec<Arc<ServerState>>>> {
+        self.current.load()
+    }
+
+    /// A live server for `s` (an `add server` line) belonging to this
+    /// backend, not added yet (see [`Self::add_server`]).
+    pub fn new_server(&self, s: &crate::config::ir::Server) -> ServerState {
+        live_server(s, &self.load, &self.queue, &self.counters)
+    }
+
+    /// `add server`: `s` (numeric id `id`) joins the backend at the end
+    /// of its list and of its balancer group.
+    pub fn add_server(&self, s: Arc<ServerState>, id: u32) {
+        let _admin = self.admin.lock();
+        let mut next: Vec<Arc<ServerState>> = self.current.load().to_vec();
+        next.push(s.clone());
+        self.load.bind(&next);
+        self.balancer.add_server(s, id);
+        self.current.store(Arc::new(next));
+    }
+
+    /// `del server`: `s` leaves the backend (marked deleted so tasks
+    /// bound to it end). False when it was not in the backend.
+    pub fn remove_server(&self, s: &Arc<ServerState>) -> bool {
+        let _admin = self.admin.lock();
+        let cur = self.current.load();
+        if !cur.iter().any(|x| Arc::ptr_eq(x, s)) {
+            return false;
+        }
+        let next: Vec<Arc<ServerState>> =
+            cur.iter().filter(|x| !Arc::ptr_eq(x, s)).cloned().collect();
+        s.mark_deleted();
+        self.load.bind(&next);
+        self.balancer.remove_server(s);
+        self.current.store(Arc::new(next));
+        true
+    }
+}
+
+/// A live server from its configuration line.
+fn live_server(
+    s: &crate::config::ir::Server,
+    be_load: &Arc<load::Load>,
+    be_queue: &Arc<queue::Queue>,
+    counters: &Arc<crate::metrics::ProxyCounters>,
+) -> ServerState {
+    let addr = resolve(s.ip.as_deref().or(s.host.as_deref()), s.port);
+    let mut st = ServerState::new(&s.name, addr, s.weight, s.backup);
+    st.maxconn = s.maxconn;
+    // HAProxy: `minconn` alone (or above `maxconn`) is a static
+    // limit; with a smaller `minconn` the limit is dynamic.
+    match (load::minconn(&s.options), s.maxconn.filter(|&m| m > 0)) {
+        (Some(min), Some(max)) if min < max => {
+            st.minconn = Some(min);
+            let _ = st.load.set(be_load.clone());
+        }
+        (Some(min), _) => st.maxconn = Some(min),
+        _ => {}
+    }
+    st.maxqueue = server_u32(&s.options, "maxqueue");
+    st.slowstart = s
+        .options
+        .iter()
+        .rev()
+        .find(|(n, _)| n == "slowstart")
+        .and_then(|(_, v)| v.first())
+        .and_then(|v| crate::config::units::parse_time_ms(v).ok())
+        .map_or(0, slowstart::slowstart_secs);
+    st.be_queue = Some(be_queue.clone());
+    st.pool = Arc::new(pool::Pool::from_options(&s.options));
+    st.counters = Arc::new(crate::metrics::ServerCounters::new(counters.clone()));
+    if s.disabled {
+        st.set_up(false);
+    }
+    st
 }
 
 /// The last numeric value of a server option (`maxqueue 10`).

@@ -74,7 +74,7 @@ impl Policy {
 /// HAProxy's `cur_state != STOPPED`: up and not in maintenance (a
 /// draining server keeps its persistent clients).
 pub fn running(s: &ServerState) -> bool {
-    s.is_up() && s.admin_state() != AdminState::Maint && s.addr.is_some()
+    s.is_up() && s.admin_state() != AdminState::Maint && s.addr.is_some() && !s.is_deleted()
 }
 
 /// `use-server`, `force-persist` and `ignore-persist` of a backend, in
@@ -163,7 +163,8 @@ pub fn apply_cookies<'h>(
         .iter()
         .enumerate()
         .map(|(i, s)| Candidate {
-            cookie: policy.server_cookie(i),
+            // A deleted server's cookie designates nothing any more.
+            cookie: policy.server_cookie(i).filter(|_| !s.is_deleted()),
             running: running(s),
         })
         .collect();

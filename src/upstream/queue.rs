@@ -224,11 +224,11 @@ pub async fn slot(be: &Backend, src: IpAddr) -> Result<ConnGuard, ConnectError> 
         }
         // Lost a race for its last slot: pick again.
     }
-    if deterministic || !be.servers.iter().any(|s| s.eligible()) {
+    if deterministic || !be.servers().iter().any(|s| s.eligible()) {
         return Err(ConnectError::NoServer);
     }
     let kick = || {
-        for s in &be.servers {
+        for s in be.servers().iter() {
             dispatch(s);
         }
     };

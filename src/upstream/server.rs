@@ -84,6 +84,18 @@ pub struct ServerState {
     pub check: std::sync::OnceLock<std::sync::Arc<crate::health::CheckState>>,
     /// Traffic counters (`show stat`); shares the backend's.
     pub counters: std::sync::Arc<crate::metrics::ServerCounters>,
+    /// Removed with `del server`: never selected again, and tasks bound
+    /// to it (health checks) end.
+    deleted: AtomicBool,
+    /// Added with `add server` and unchanged since: like HAProxy 2.6, its
+    /// effective weight is not committed to the balancer yet (it takes no
+    /// traffic even when added `enabled`, and `show stat` prints its
+    /// weight unscaled) until its first state or weight change.
+    fresh: AtomicBool,
+    /// The weight `show stat` prints: HAProxy's committed effective
+    /// weight, which `set weight` does not move while the server is in
+    /// maintenance (it catches up when it leaves).
+    shown_weight: AtomicU32,
 }
 
 impl ServerState {
@@ -118,7 +130,40 @@ impl ServerState {
             pool: Default::default(),
             check: std::sync::OnceLock::new(),
             counters: Default::default(),
+            deleted: AtomicBool::new(false),
+            fresh: AtomicBool::new(false),
+            shown_weight: AtomicU32::new(weight),
         }
+    }
+
+    /// See the `fresh` field: true from [`Self::set_fresh`] until the
+    /// next state or weight change.
+    pub fn is_fresh(&self) -> bool {
+        self.fresh.load(Ordering::Relaxed)
+    }
+
+    /// `add server`: the new server waits for its first change.
+    pub fn set_fresh(&self) {
+        self.fresh.store(true, Ordering::Relaxed);
+        // HAProxy created it with weight 1 and applies `weight` later.
+        self.shown_weight.store(1, Ordering::Relaxed);
+    }
+
+    /// The weight `show stat` prints: HAProxy's committed effective
+    /// weight scaled back (see the `shown_weight` field).
+    pub fn stat_weight(&self) -> u32 {
+        self.shown_weight.load(Ordering::Relaxed)
+    }
+
+    /// Whether `del server` removed this server.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted.load(Ordering::Relaxed)
+    }
+
+    /// `del server`: marks the server removed (see [`Self::is_deleted`]).
+    pub fn mark_deleted(&self) {
+        self.stamp();
+        self.deleted.store(true, Ordering::Relaxed);
     }
 
     /// The address traffic and checks go to now: the configured one
@@ -153,7 +198,9 @@ impl ServerState {
     /// In service: up, ready, with a non-zero weight and an address (full
     /// or not; requests queue on a full one).
     pub fn eligible(&self) -> bool {
-        self.is_up()
+        !self.is_deleted()
+            && !self.is_fresh()
+            && self.is_up()
             && !self.is_stopping()
             && self.admin_state() == AdminState::Ready
             && self.cur_weight() > 0
@@ -186,6 +233,10 @@ impl ServerState {
             self.up_since
                 .store(super::slowstart::clock_ms(), Ordering::Relaxed);
         }
+        if st != AdminState::Maint {
+            self.shown_weight
+                .store(self.cur_weight(), Ordering::Relaxed);
+        }
         let v = match st {
             AdminState::Ready => 0,
             AdminState::Drain => 1,
@@ -204,6 +255,9 @@ impl ServerState {
     pub fn set_cur_weight(&self, w: u32) {
         self.stamp();
         self.uweight.store(w, Ordering::Relaxed);
+        if self.admin_state() != AdminState::Maint {
+            self.shown_weight.store(w, Ordering::Relaxed);
+        }
     }
 
     pub fn is_up(&self) -> bool {
@@ -223,6 +277,7 @@ impl ServerState {
     }
 
     fn stamp(&self) {
+        self.fresh.store(false, Ordering::Relaxed);
         self.changed
             .store(CHANGES.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
     }

@@ -312,6 +312,10 @@ pub fn check_http_rule(l: &super::Line<'_>, c: &mut Checker<'_>) -> Result<(), R
             crate::config::rules::RuleError::Parse(m) => RuleError::Parse(m),
             crate::config::rules::RuleError::Plain(m) => RuleError::Plain(m),
         })
+        .and_then(|cond_at| match super::gaps::http_rule(&l.words) {
+            Some(msg) => Err(RuleError::Parse(msg)),
+            None => Ok(cond_at),
+        })
         .and_then(|cond_at| match cond_at {
             Some(i) => parse_cond(&l.words[i..], c).map_err(|e| {
                 RuleError::Plain(format!(

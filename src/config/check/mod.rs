@@ -8,6 +8,7 @@
 //! printing.
 
 mod defrefs;
+mod gaps;
 mod global;
 mod inherit;
 mod kw;

@@ -34,6 +34,7 @@ pub(super) fn run(c: &mut Checker<'_>) {
         }
         let kname = kind_name(p);
         unknown_http_errors(c, p);
+        reply_errorfiles(c, p);
         if p.kind == ProxyKind::Frontend && p.binds.is_empty() {
             c.warn_plain(
                 "no-bind",
@@ -72,6 +73,12 @@ pub(super) fn run(c: &mut Checker<'_>) {
                     "in a 'use_backend' rule",
                 );
             }
+        }
+        if let Some(msg) = super::gaps::stats_auth_mix(p) {
+            c.alert_plain("stats-auth-and-rules", msg);
+        }
+        if let Some(msg) = super::gaps::unresolved_args(&c.cfg, p, &proxies) {
+            c.alert_plain("unresolved-args", msg);
         }
         // servers: duplicates and tracking
         for (si, s) in p.servers.iter().enumerate() {
@@ -127,6 +134,22 @@ pub(super) fn run(c: &mut Checker<'_>) {
                     ));
                     c.failed = true;
                 }
+            }
+            // TLS (traffic or checks) verifying without a CA file.
+            if p.kind.has_be() && crate::health::ssl::missing_ca(&c.cfg, p, s) {
+                c.diags.push(Diagnostic::bracket(
+                    Level::Alert,
+                    "verify-no-ca",
+                    &s.origin.file,
+                    s.origin.line,
+                    format!(
+                        "'server {}/{}' : {}",
+                        p.name,
+                        s.name,
+                        crate::health::ssl::NO_CA
+                    ),
+                ));
+                c.failed = true;
             }
         }
         // HTTP-only features in TCP proxies.
@@ -387,6 +410,54 @@ fn resolve_servers(c: &mut Checker<'_>) {
     c.cfg.proxies = proxies;
     if failed {
         c.alert_plain("server-addr", "Failed to initialize server(s) addr.");
+    }
+}
+
+/// The `errorfiles <name>` argument of `deny`/`return`/`tarpit` rules:
+/// an unknown section is fatal, a section without a page for the reply's
+/// status is worth a warning (HAProxy's post-parse check of http replies).
+fn reply_errorfiles(c: &mut Checker<'_>, p: &crate::config::ir::Proxy) {
+    for r in &p.rules {
+        let w = &r.words;
+        let (Some(set), Some(act)) = (w.first(), w.get(1)) else {
+            continue;
+        };
+        let default = match (set.as_str(), act.as_str()) {
+            ("http-request", "deny") => 403,
+            ("http-request", "tarpit") => 500,
+            ("http-request" | "http-response", "return") => 200,
+            ("http-response", "deny") => 502,
+            _ => continue,
+        };
+        let args = w[2..].iter().take_while(|x| *x != "if" && *x != "unless");
+        let args: Vec<&String> = args.collect();
+        let Some(i) = args.iter().position(|x| *x == "errorfiles") else {
+            continue;
+        };
+        let name = args.get(i + 1).map_or("", |x| x.as_str());
+        let status = args
+            .iter()
+            .position(|x| *x == "status" || *x == "deny_status")
+            .and_then(|j| args.get(j + 1))
+            .and_then(|v| v.parse::<u16>().ok())
+            .unwrap_or(default);
+        match c.cfg.http_errors(name) {
+            None => c.alert_plain(
+                "unknown-http-errors",
+                format!(
+                    "Proxy '{}': unknown http-errors section '{name}' referenced by an http reply .",
+                    p.name
+                ),
+            ),
+            Some(sec) if !sec.files.iter().any(|f| f.code == status) => c.warn_plain(
+                "http-errors-status",
+                format!(
+                    "Proxy '{}': status '{status}' referenced by an http reply not declared in http-errors section '{name}'.",
+                    p.name
+                ),
+            ),
+            Some(_) => {}
+        }
     }
 }
 

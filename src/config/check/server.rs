@@ -295,32 +295,46 @@ pub(super) fn check_cond(c: &mut Checker<'_>, words: &[&str]) -> Result<(), Stri
 pub(super) fn stats(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pname: &str) {
     let sub = l.arg(1);
     let _ = pname;
+    const EXPECTS: &str = "expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.";
     match sub {
-        "admin" | "http-request" => {
-            if kind == ProxyKind::Defaults {
-                c.alert(
-                    l,
-                    "not-in-defaults",
-                    format!("'stats {sub}' not allowed in 'defaults' section."),
-                );
-                return;
-            }
+        "admin" | "http-request" if kind == ProxyKind::Defaults => {
+            // HAProxy names the sub-keyword for `admin` only.
+            let what = if sub == "admin" {
+                "stats admin"
+            } else {
+                "stats"
+            };
+            c.alert_tight(
+                l,
+                "not-in-defaults",
+                format!("'{what}' not allowed in 'defaults' section."),
+            );
+            return;
         }
-        "enable" | "uri" | "realm" | "auth" | "scope" | "hide-version" | "refresh"
-        | "show-legends" | "show-node" | "show-desc" | "show-modules" | "bind-process" => {}
-        "socket" | "timeout" | "maxconn" => {
+        "admin" if !matches!(l.arg(2), "if" | "unless") => {
             c.alert(
                 l,
-                "stats-global-only",
-                format!("'stats {sub}' is only supported in 'global' section."),
+                "stats-admin-cond",
+                "'stats admin' requires either 'if' or 'unless' followed by a condition.",
+            );
+            return;
+        }
+        "admin" | "http-request" => {}
+        "enable" | "uri" | "realm" | "auth" | "scope" | "hide-version" | "refresh"
+        | "show-legends" | "show-node" | "show-desc" | "show-modules" => {}
+        "" => {
+            c.alert_tight(
+                l,
+                "bad-stats",
+                format!("missing keyword in 'stats', {EXPECTS}"),
             );
             return;
         }
         _ => {
-            c.alert(
+            c.alert_tight(
                 l,
                 "bad-stats",
-                format!("'{}' only supports 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends' (got '{sub}').", l.arg(0)),
+                format!("unknown stats parameter '{sub}', {EXPECTS}"),
             );
             return;
         }
@@ -335,6 +349,59 @@ pub(super) fn stats(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pname: &
 /// `http-request`, `http-response`, `http-after-response`, `redirect`.
 pub(super) fn http_rule(c: &mut Checker<'_>, l: &Line<'_>, kind: ProxyKind, pname: &str) {
     let kwd = l.arg(0);
+    // Experimental actions need `expose-experimental-directives` in an
+    // earlier `global` section (checked before the action's arguments).
+    if kwd == "http-request"
+        && l.arg(1) == "normalize-uri"
+        && !c.cfg.global.directives.iter().any(|d| {
+            d.words
+                .first()
+                .is_some_and(|w| w == "expose-experimental-directives")
+        })
+    {
+        c.alert(
+            l,
+            "experimental",
+            "'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'",
+        );
+        c.aborted = true;
+        return;
+    }
+    if kwd == "http-request" && matches!(l.arg(1), "normalize-uri" | "wait-for-body") {
+        let args: Vec<String> = l.words.iter().skip(2).map(|w| w.to_string()).collect();
+        let res = if l.arg(1) == "normalize-uri" {
+            crate::session::rules::normalize::parse_prefix(&args).map(|x| x.1)
+        } else {
+            crate::session::rules::waitbody::parse_prefix(&args).map(|x| x.1)
+        };
+        let what = if kind == ProxyKind::Defaults {
+            "defaults"
+        } else {
+            kind.name()
+        };
+        match res {
+            Err(msg) => {
+                let msg = format!(
+                    "error detected in {what} '{pname}' while parsing '{kwd} {}' rule : {msg}.",
+                    l.arg(1)
+                );
+                c.alert(l, "bad-rule", msg);
+                c.aborted = true;
+                return;
+            }
+            Ok(used) => {
+                if let Some(x) = args.get(used).filter(|x| *x != "if" && *x != "unless") {
+                    let msg = format!(
+                        "'{kwd} {}' expects either 'if' or 'unless' followed by a condition but found '{x}'.",
+                        l.arg(1)
+                    );
+                    c.alert_tight(l, "bad-rule", msg);
+                    c.aborted = true;
+                    return;
+                }
+            }
+        }
+    }
     if let Err(e) = kw::check_http_rule(l, c) {
         match e {
             kw::RuleError::UnknownAction(msg) => {
@@ -543,6 +610,10 @@ fn health_option_error(s: &crate::config::ir::Server) -> Option<String> {
             _ => continue,
         };
         return Some(err);
+    }
+    // haproxy 2.6.12 refuses `check` on a tracking server while parsing.
+    if s.track.is_some() && s.check {
+        return Some("unable to enable checks and tracking at the same time!".into());
     }
     None
 }

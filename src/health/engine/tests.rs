@@ -10,6 +10,7 @@ fn ctx(target: SocketAddr, inter_ms: u64) -> Ctx {
         timeout_connect: None,
         timeout_check: None,
         send_proxy: false,
+        tls: None,
     }
 }
 

@@ -27,6 +27,7 @@ fn spec(kind: CheckKind, inter_ms: u64) -> CheckSpec {
         spread_pct: 0,
         max_spread: None,
         observe: None,
+        tls: Arc::new(crate::health::ssl::CheckTls::default()),
     }
 }
 

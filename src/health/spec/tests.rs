@@ -91,11 +91,11 @@ fn unsupported_forms_are_refused_by_name() {
         "{e}"
     );
     let cfg = load(&format!(
-        "{BASE}backend b\n  option httpchk\n  http-check send meth GET body hello\n  server s1 127.0.0.1:80 check\n"
+        "{BASE}backend b\n  option httpchk\n  http-check send meth GET body-lf %[src]\n  server s1 127.0.0.1:80 check\n"
     ));
     let e = plan(&cfg).unwrap_err();
     assert!(
-        e.contains("'http-check send body' is not implemented"),
+        e.contains("'http-check send body-lf sample fetch 'src'' is not implemented"),
         "{e}"
     );
     let cfg = load(&format!(
@@ -159,11 +159,64 @@ fn agent_without_port_and_bad_track_are_refused() {
         "{e}"
     );
     let cfg = load(&format!(
-        "{BASE}backend b\n  option tcp-check\n  tcp-check connect ssl\n  server s 127.0.0.1:80 check\n"
+        "{BASE}backend b\n  option tcp-check\n  tcp-check connect proto h1\n  server s 127.0.0.1:80 check\n"
     ));
     let e = plan(&cfg).unwrap_err();
     assert!(
-        e.contains(":8] : 'tcp-check connect ssl' is not implemented"),
+        e.contains(":8] : 'tcp-check connect proto' is not implemented"),
         "{e}"
+    );
+}
+
+#[test]
+fn check_tls_plans() {
+    // `connect ssl` and `check-ssl` build connectors; `no-check-ssl`
+    // wins over `check-ssl`; `ssl` alone implies check SSL unless `port`
+    // moves the checks (HAProxy's rule).
+    let cfg = load(&format!(
+        "{BASE}backend b\n  option tcp-check\n  tcp-check connect ssl sni x.test alpn h2\n  server s 127.0.0.1:80 check verify none\n\
+backend c\n  server s1 127.0.0.1:80 check check-ssl verify none check-sni a.test\n  server s2 127.0.0.1:80 check check-ssl no-check-ssl verify none\n"
+    ));
+    let p = plan(&cfg).expect("plan");
+    let t = &p[0].checks[0].tls;
+    assert!(t.default.is_none() && t.by_rule.iter().flatten().count() == 1);
+    assert!(p[1].checks[0].tls.default.is_some());
+    assert!(!p[1].checks[1].tls.any());
+    let s = |o: &[(&str, &[&str])]| crate::config::ir::Server {
+        origin: Default::default(),
+        name: "s".into(),
+        addr: String::new(),
+        host: None,
+        ip: None,
+        port: None,
+        weight: 1,
+        backup: false,
+        check: true,
+        disabled: false,
+        maxconn: None,
+        track: None,
+        options: o
+            .iter()
+            .map(|(k, a)| (k.to_string(), a.iter().map(|x| x.to_string()).collect()))
+            .collect(),
+    };
+    assert!(crate::health::ssl::check_uses_ssl(&s(&[("ssl", &[])])));
+    assert!(!crate::health::ssl::check_uses_ssl(&s(&[
+        ("ssl", &[]),
+        ("port", &["81"])
+    ])));
+    assert!(crate::health::ssl::check_uses_ssl(&s(&[
+        ("ssl", &[]),
+        ("port", &["81"]),
+        ("check-ssl", &[])
+    ])));
+    // HTTP checks cannot speak h2: refused by name.
+    let cfg = load(&format!(
+        "{BASE}backend b\n  option httpchk\n  server s 127.0.0.1:80 check check-ssl verify none check-alpn h2\n"
+    ));
+    assert!(
+        plan(&cfg)
+            .unwrap_err()
+            .contains("HTTP health checks over ALPN 'h2'")
     );
 }

@@ -52,12 +52,47 @@ pub fn basic_credentials(req: &Request) -> Option<(String, Vec<u8>)> {
 }
 
 /// Whether `user`/`pass` authenticate against `list` (HAProxy's
-/// `check_user`; hashed passwords are refused at start-up).
+/// `check_user`: the password is a C string, so it stops at a NUL; a
+/// hashed password is checked with the system crypt(3), re-hashed on
+/// every check as HAProxy does).
 pub fn check_user(list: &Userlist, user: &str, pass: &[u8]) -> bool {
+    let pass = &pass[..pass.iter().position(|&b| b == 0).unwrap_or(pass.len())];
     match list.user(user).map(|u| &u.password) {
         Some(Password::Insecure(p)) => p.as_bytes() == pass,
+        Some(Password::Crypt(h)) => super::crypt::matches(pass, h),
         _ => false,
     }
+}
+
+/// `http_auth_group(<list>)` for `req`: the user name when the request's
+/// Basic credentials authenticate against `list` (the fetch fails
+/// otherwise); ACLs then match it against group names with [`in_group`].
+pub fn http_auth_user(list: &str, req: &Request) -> Option<String> {
+    let (user, pass) = basic_credentials(req)?;
+    let g = registry().read().ok()?;
+    let l = g.get(list)?;
+    check_user(l, &user, &pass).then_some(user)
+}
+
+/// Whether userlist `list` declares a `group` called `group`.
+pub fn group_known(list: &str, group: &str) -> bool {
+    registry().read().is_ok_and(|g| {
+        g.get(list)
+            .is_some_and(|l| l.groups.iter().any(|x| x.name == group))
+    })
+}
+
+/// Whether `user` of userlist `list` belongs to one of `groups`
+/// (HAProxy's `pat_match_auth`).
+pub fn in_group(list: &str, user: &[u8], groups: &[String]) -> bool {
+    let Ok(user) = std::str::from_utf8(user) else {
+        return false;
+    };
+    let Ok(g) = registry().read() else {
+        return false;
+    };
+    g.get(list)
+        .is_some_and(|l| groups.iter().any(|grp| l.in_group(user, grp)))
 }
 
 /// `http_auth(<list>)` for `req`: `None` when the request carries no

@@ -8,6 +8,8 @@
 //! Must not match, and must not modify messages.
 
 pub mod auth;
+pub mod body;
+pub mod crypt;
 pub mod expr;
 pub mod http;
 pub mod payload;
@@ -129,6 +131,14 @@ pub enum Fetch {
     Var(String, Option<Smp<'static>>),
     /// `http_auth(<userlist>)`.
     HttpAuth(String),
+    /// `http_auth_group(<userlist>)`: the authenticated user's name.
+    HttpAuthGroup(String),
+    /// `req.body`, `req.body_len`, `req.body_size`.
+    ReqBody,
+    ReqBodyLen,
+    ReqBodySize,
+    /// `req.body_param([<name>])`.
+    ReqBodyParam(Option<String>),
     /// A fetch reading the request in request rules and the response in
     /// response rules (`hdr()`): the request form, the response form.
     Dir(Box<Fetch>, Box<Fetch>),
@@ -333,14 +343,22 @@ impl Fetch {
                 s_arg(a, 0).unwrap_or_default(),
                 s_arg(a, 1).map(|d| Smp::owned(d.into_bytes())),
             ),
-            "http_auth" => {
+            "req.body" => F::ReqBody,
+            "req.body_len" => F::ReqBodyLen,
+            "req.body_size" => F::ReqBodySize,
+            "req.body_param" => F::ReqBodyParam(s_arg(a, 0)),
+            "http_auth" | "http_auth_group" => {
                 let list = s_arg(a, 0).unwrap_or_default();
                 if !auth::known(&list) {
                     return Err(format!(
-                        "unable to find userlist '{list}' referenced in arg 1 of 'http_auth'"
+                        "unable to find userlist '{list}' referenced in arg 1 of '{name}'"
                     ));
                 }
-                F::HttpAuth(list)
+                if name == "http_auth" {
+                    F::HttpAuth(list)
+                } else {
+                    F::HttpAuthGroup(list)
+                }
             }
             other => return Err(format!("sample fetch '{other}' is not implemented")),
         })
@@ -515,7 +533,7 @@ impl Fetch {
             }
             F::Nbsrv(be) => {
                 if let Some(b) = backend(be.as_deref()) {
-                    let n = b.servers.iter().filter(|s| s.eligible()).count();
+                    let n = b.servers().iter().filter(|s| s.eligible()).count();
                     out.push(Smp::Int(n as i64));
                 }
             }
@@ -536,7 +554,7 @@ impl Fetch {
             }
             F::BeConn(be) => {
                 if let Some(b) = backend(be.as_deref()) {
-                    let n: u64 = b.servers.iter().map(|s| u64::from(s.conns())).sum();
+                    let n: u64 = b.servers().iter().map(|s| u64::from(s.conns())).sum();
                     out.push(Smp::Int(n as i64));
                 }
             }
@@ -559,6 +577,20 @@ impl Fetch {
             F::HttpAuth(list) => {
                 out.extend(req.and_then(|r| auth::http_auth(list, r)).map(Smp::Bool))
             }
+            F::ReqBody => out.extend(req.map(|r| Smp::Bin(body::body(r).into()))),
+            F::ReqBodyLen => out.extend(req.map(|r| Smp::Int(body::body(r).len() as i64))),
+            F::ReqBodySize => out.extend(req.map(|r| Smp::Int(body::size(r)))),
+            F::ReqBodyParam(name) => {
+                if let Some(r) = req {
+                    let vals = body::params(r, name.as_deref());
+                    let occ = if iter { 0 } else { 1 };
+                    http::push_occ(vals, occ, iter, out, |v| Some(Smp::str(v)));
+                }
+            }
+            F::HttpAuthGroup(list) => out.extend(
+                req.and_then(|r| auth::http_auth_user(list, r))
+                    .map(|u| Smp::owned(u.into_bytes())),
+            ),
         }
         false
     }
@@ -571,7 +603,8 @@ impl Fetch {
         match self {
             F::Path | F::Pathq | F::Url | F::Query | F::Method | F::Base | F::Base32 => true,
             F::ReqVer | F::UrlParam(..) | F::Hdrs | F::HttpFirstReq => true,
-            F::HttpAuth(_) => true,
+            F::HttpAuth(_) | F::HttpAuthGroup(_) => true,
+            F::ReqBody | F::ReqBodyLen | F::ReqBodySize | F::ReqBodyParam(_) => true,
             F::Hdr { res, .. } | F::HdrCnt { res, .. } | F::HdrIp { res, .. } => !res,
             F::HdrVal { res, .. } | F::Cook { res, .. } | F::CookCnt { res, .. } => !res,
             F::CookVal { res, .. } => !res,

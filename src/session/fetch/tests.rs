@@ -18,6 +18,7 @@ fn req(uri: &str, hs: &[(&str, &str)]) -> Request {
         conn_keep_alive: false,
         conn_upgrade: false,
         forced_close: false,
+        body: None,
     }
 }
 

@@ -43,6 +43,9 @@ pub struct Request {
     pub conn_upgrade: bool,
     /// Both content-length and transfer-encoding were sent.
     pub forced_close: bool,
+    /// The body buffered by `wait-for-body` / `option
+    /// http-buffer-request` (de-chunked), for the `req.body*` fetches.
+    pub body: Option<Vec<u8>>,
 }
 
 /// A parsed response head.
@@ -82,22 +85,77 @@ pub fn parse_request(buf: &[u8]) -> Parsed<Request> {
     };
     let mut hdrs = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut hdrs);
-    // Like HAProxy: several spaces may separate method, URI and version.
-    let n = match httparse::ParserConfig::default()
-        .allow_multiple_spaces_in_request_line_delimiters(true)
-        .parse_request(&mut req, buf)
-    {
+    let n = match request_parser().parse_request(&mut req, buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Parsed::Partial,
+        Err(_) => return lenient_request(buf),
+    };
+    build_request(req.method, req.path, req.version, req.headers, n)
+}
+
+/// Like HAProxy: several spaces may separate method, URI and version.
+fn request_parser() -> httparse::ParserConfig {
+    let mut c = httparse::ParserConfig::default();
+    c.allow_multiple_spaces_in_request_line_delimiters(true);
+    c
+}
+
+/// The headers of a head parsed from `probe`, with their values read
+/// from `fixed` at the same offsets (see [`lenient::rewrite`]).
+fn remap<'a>(
+    hs: &[httparse::Header<'a>],
+    probe: &[u8],
+    fixed: &'a [u8],
+) -> Vec<httparse::Header<'a>> {
+    let base = probe.as_ptr() as usize;
+    hs.iter()
+        .map(|h| {
+            let value = (h.value.as_ptr() as usize)
+                .checked_sub(base)
+                .and_then(|off| fixed.get(off..off + h.value.len()))
+                .unwrap_or(h.value);
+            httparse::Header {
+                name: h.name,
+                value,
+            }
+        })
+        .collect()
+}
+
+/// A request head `httparse` refused: HAProxy's leniency (control bytes
+/// in values, obs-fold) applied, else invalid.
+#[cold]
+fn lenient_request(buf: &[u8]) -> Parsed<Request> {
+    let Some((fixed, probe)) = lenient::rewrite(buf) else {
+        return Parsed::Invalid;
+    };
+    let mut hdrs = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut hdrs);
+    let n = match request_parser().parse_request(&mut req, &probe) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return Parsed::Partial,
         Err(_) => return Parsed::Invalid,
     };
-    let (Some(method), Some(uri), Some(minor)) = (req.method, req.path, req.version) else {
+    let hs = remap(req.headers, &probe, &fixed);
+    build_request(req.method, req.path, req.version, &hs, n)
+}
+
+fn build_request(
+    method: Option<&str>,
+    uri: Option<&str>,
+    minor: Option<u8>,
+    headers: &[httparse::Header<'_>],
+    n: usize,
+) -> Parsed<Request> {
+    let (Some(method), Some(uri), Some(minor)) = (method, uri, minor) else {
         return Parsed::Invalid;
     };
-    if uri.is_empty() {
+    // HAProxy 2.6.12 as Debian ships it (CVE-2023-45539 fix) refuses a
+    // `#` anywhere in the URI.
+    if uri.is_empty() || uri.as_bytes().contains(&b'#') {
         return Parsed::Invalid;
     }
-    let Some(m) = Meta::scan(req.headers, true) else {
+    let Some(m) = Meta::scan(headers, true) else {
         return Parsed::Invalid;
     };
     let framing = if m.chunked {
@@ -121,6 +179,7 @@ pub fn parse_request(buf: &[u8]) -> Parsed<Request> {
         conn_keep_alive: m.conn_keep_alive,
         conn_upgrade: m.conn_upgrade,
         forced_close: m.had_both,
+        body: None,
     };
     Parsed::Done(r, n)
 }
@@ -152,13 +211,49 @@ pub fn parse_response(buf: &[u8], head_req: bool) -> Parsed<Response> {
     let n = match resp.parse(buf) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return Parsed::Partial,
-        Err(_) => return Parsed::Invalid,
+        Err(_) => return lenient_response(buf, head_req),
     };
-    let (Some(status), Some(minor)) = (resp.code, resp.version) else {
+    build_response(
+        resp.code,
+        resp.version,
+        resp.reason,
+        resp.headers,
+        n,
+        head_req,
+    )
+}
+
+/// A response head `httparse` refused: the same leniency as requests
+/// (HAProxy parses both with one parser), else invalid.
+#[cold]
+fn lenient_response(buf: &[u8], head_req: bool) -> Parsed<Response> {
+    let Some((fixed, probe)) = lenient::rewrite(buf) else {
         return Parsed::Invalid;
     };
-    let reason = resp.reason.unwrap_or("").to_string();
-    let Some(m) = Meta::scan(resp.headers, false) else {
+    let mut hdrs = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut resp = httparse::Response::new(&mut hdrs);
+    let n = match resp.parse(&probe) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Parsed::Partial,
+        Err(_) => return Parsed::Invalid,
+    };
+    let hs = remap(resp.headers, &probe, &fixed);
+    build_response(resp.code, resp.version, resp.reason, &hs, n, head_req)
+}
+
+fn build_response(
+    code: Option<u16>,
+    version: Option<u8>,
+    reason: Option<&str>,
+    headers: &[httparse::Header<'_>],
+    n: usize,
+    head_req: bool,
+) -> Parsed<Response> {
+    let (Some(status), Some(minor)) = (code, version) else {
+        return Parsed::Invalid;
+    };
+    let reason = reason.unwrap_or("").to_string();
+    let Some(m) = Meta::scan(headers, false) else {
         return Parsed::Invalid;
     };
     let framing = if head_req || (100..200).contains(&status) || status == 204 || status == 304 {
@@ -331,6 +426,8 @@ pub fn write_head(out: &mut Vec<u8>, start: &[u8], headers: &[Header], extra: &[
     }
     out.extend_from_slice(b"\r\n");
 }
+
+mod lenient;
 
 #[cfg(test)]
 mod tests;

@@ -10,10 +10,11 @@
 pub mod body;
 pub mod errors;
 pub mod head;
+pub mod waitbody;
 
 use super::fetch::sess::{current, scope};
 use super::park::{self, Parked};
-use super::rules::{Conn, Local, Site, Verdict, run_request_hints, run_response};
+use super::rules::{Conn, Local, Site, Verdict, run_response};
 use super::stream::{self, ClientStream};
 use super::{ClientInfo, Frontend, Held, Route, buffer};
 use crate::runtime::drain::Drain;
@@ -563,7 +564,10 @@ where
                 let _ = send(io, &errors::mux_page(status), ct).await;
                 return Next::Close;
             }
-            Err(Fail::Client(None)) => return Next::Close,
+            Err(Fail::Client(None)) => {
+                tx.client_abort();
+                return Next::Close;
+            }
         }
     };
 
@@ -639,16 +643,20 @@ where
     // The body bytes already read ride in the same write as the head.
     let framing = body::take_buffered(&mut o, &mut sbuf, resp.framing);
     if send(io, &o, ct).await.is_err() {
+        tx.client_abort();
         return Next::Close;
     }
     let down = Timeouts {
         read: st,
         write: ct,
     };
-    if body::forward(&mut sbuf, &mut lease.stream, io, framing, down)
-        .await
-        .is_err()
-    {
+    if let Err(e) = body::forward(&mut sbuf, &mut lease.stream, io, framing, down).await {
+        // Who broke the transfer (`cli_abrt`, `srv_abrt`).
+        match e {
+            BodyError::Write(_) | BodyError::WriteTimeout => tx.client_abort(),
+            BodyError::Invalid => tx.response_error(),
+            _ => tx.server_abort(true),
+        }
         return Next::Close;
     }
     // The server connection outlives the exchange only when both ends
@@ -808,7 +816,13 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let mut interim = Vec::new();
-    let verdict = run_request_hints(rules, req, conn, &mut interim);
+    // `wait-for-body` / `option http-buffer-request` read the body here.
+    let run = waitbody::run_rules(io, buf, fe.client_timeout, rules, req, conn, &mut interim);
+    let verdict = match run.await {
+        Ok(v) => v,
+        Err(0) => return Some(Next::Close),
+        Err(status) => return Some(page(io, site, status, fe, true, tx).await),
+    };
     // `early-hint`: the 103 responses go out before anything else.
     if !interim.is_empty() && send(io, &interim, fe.client_timeout).await.is_err() {
         return Some(Next::Close);

@@ -267,6 +267,7 @@ impl<'a> Site<'a> {
                     conn_keep_alive: false,
                     conn_upgrade: false,
                     forced_close: false,
+                    body: None,
                 };
                 &empty
             }

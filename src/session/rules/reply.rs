@@ -2,7 +2,8 @@
 //! `http-error`): their argument parsing and HAProxy 2.6's exact bytes.
 //!
 //! Owns: [`Reply`] and the `status`/`content-type`/`string`/`lf-string`/
-//! `file`/`lf-file`/`errorfile`/`default-errorfiles`/`hdr` arguments.
+//! `file`/`lf-file`/`errorfile`/`errorfiles`/`default-errorfiles`/`hdr`
+//! arguments.
 //! Must not do I/O at run time (files are read once, when compiling).
 
 use super::pages::Site;
@@ -167,6 +168,11 @@ pub fn parse(a: &[String], default: u16, kind: Kind) -> Result<Reply, String> {
         realm: None,
         kind,
     };
+    let mut errorfiles: Option<String> = None;
+    // `status` (not the legacy `deny_status`) without a payload argument
+    // gives an empty reply, even for `deny`/`tarpit` (HAProxy 2.6).
+    let mut new_status = false;
+    let mut page_asked = false;
     let mut i = 0;
     let val = |i: usize| {
         a.get(i + 1)
@@ -176,6 +182,7 @@ pub fn parse(a: &[String], default: u16, kind: Kind) -> Result<Reply, String> {
     while i < a.len() {
         match a[i].as_str() {
             "status" | "deny_status" => {
+                new_status |= a[i] == "status";
                 r.status = val(i)?
                     .parse()
                     .map_err(|_| "invalid status code".to_string())?;
@@ -208,7 +215,12 @@ pub fn parse(a: &[String], default: u16, kind: Kind) -> Result<Reply, String> {
                 r.payload = Payload::File(Arc::new(f));
                 i += 2;
             }
+            "errorfiles" => {
+                errorfiles = Some(val(i)?);
+                i += 2;
+            }
             "default-errorfiles" => {
+                page_asked = true;
                 r.payload = Payload::Page;
                 i += 1;
             }
@@ -221,12 +233,29 @@ pub fn parse(a: &[String], default: u16, kind: Kind) -> Result<Reply, String> {
             other => return Err(format!("'{other}' is not implemented yet")),
         }
     }
+    if new_status && !page_asked && matches!(r.payload, Payload::Page) {
+        r.payload = Payload::Empty;
+    }
+    if let Some(name) = errorfiles {
+        // The section's page for the status, else an empty reply.
+        r.payload = match super::errsections::file(&name, r.status)? {
+            Some(path) => {
+                let b = read_file(&path)?;
+                Payload::File(Arc::new(ErrorFile::parse(&b)?))
+            }
+            None => Payload::Empty,
+        };
+    }
     if let Payload::File(f) = &r.payload {
         // An errorfile carries its own status line.
         r.status = f.status;
     }
     if matches!(r.payload, Payload::Page) && !errors::has_page(r.status) {
         r.payload = Payload::Empty;
+    }
+    if matches!(r.payload, Payload::Empty) {
+        // A dummy response: only the status counts.
+        r.content_type = None;
     }
     Ok(r)
 }

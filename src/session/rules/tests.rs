@@ -19,6 +19,7 @@ fn req(uri: &str) -> Request {
         conn_keep_alive: false,
         conn_upgrade: false,
         forced_close: false,
+        body: None,
     }
 }
 

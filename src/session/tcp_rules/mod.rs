@@ -341,11 +341,24 @@ pub fn conn_ctx(info: &super::ClientInfo) -> Ctx<'static> {
 /// Runs the `tcp-request connection` then `tcp-request session` rules of
 /// a new connection; `false` when it must be closed.
 pub fn on_accept(rules: &TcpRules, info: &super::ClientInfo) -> bool {
+    refusal(rules, info).is_none()
+}
+
+/// Which rules refused a new connection: `Some(false)` the `tcp-request
+/// connection` ones, `Some(true)` the `tcp-request session` ones (`dcon`
+/// and `dses` in `show stat`), `None` when it goes on.
+pub fn refusal(rules: &TcpRules, info: &super::ClientInfo) -> Option<bool> {
     if rules.connection.is_empty() && rules.session.is_empty() {
-        return true;
+        return None;
     }
     let c = conn_ctx(info);
-    run(&rules.connection, &c).proceeds() && run(&rules.session, &c).proceeds()
+    if !run(&rules.connection, &c).proceeds() {
+        return Some(false);
+    }
+    if !run(&rules.session, &c).proceeds() {
+        return Some(true);
+    }
+    None
 }
 
 /// Starts an HTTP stream: resets transaction variables, then runs the

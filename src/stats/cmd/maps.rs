@@ -6,6 +6,8 @@
 //! runtime-mutable pattern references). Must not do I/O nor check levels
 //! (the dispatcher does).
 
+pub mod index;
+
 use super::{Reply, text};
 use crate::config::sample::MatchMethod;
 use crate::session::fetch::Smp;
@@ -21,8 +23,65 @@ fn unknown(map: bool) -> Reply {
 }
 
 fn find(map: bool, name: &str) -> Result<Arc<PatRef>, Reply> {
+    // `#<id>` is HAProxy's number from the start-up list when there is one.
+    if let (Some(list), Some(n)) = (index::installed(), name.strip_prefix('#')) {
+        let l = n
+            .parse::<u32>()
+            .ok()
+            .and_then(|id| list.iter().find(|l| l.id == id))
+            .filter(|l| !l.file.is_empty() && if map { l.map } else { l.acl });
+        return l
+            .and_then(|l| PatRef::lookup(map, &l.file))
+            .ok_or_else(|| unknown(map));
+    }
     PatRef::lookup(map, name).ok_or_else(|| unknown(map))
 }
+
+/// `show map|acl` without an argument, from the start-up list.
+fn listing(map: bool, list: &[index::Listed]) -> String {
+    let mut out = String::from("# id (file) description\n");
+    for l in list.iter().filter(|l| if map { l.map } else { l.acl }) {
+        let now = match PatRef::lookup(map, &l.file).filter(|_| !l.file.is_empty()) {
+            Some(r) => r.entries().len(),
+            None => l.entries.len(),
+        };
+        out.push_str(&format!(
+            "{} ({}) {}. curr_ver=0 next_ver=0 entry_cnt={}\n",
+            l.id,
+            l.file,
+            l.desc,
+            if l.file.is_empty() {
+                now
+            } else {
+                l.entry_cnt(now)
+            }
+        ));
+    }
+    out
+}
+
+/// `show acl #<id>` of an anonymous ACL expression: its inline patterns.
+fn anonymous(map: bool, name: &str) -> Option<String> {
+    let id: u32 = name.strip_prefix('#')?.parse().ok()?;
+    let l = index::installed()?
+        .iter()
+        .find(|l| l.id == id && l.file.is_empty() && !map)?;
+    Some(
+        l.entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                format!(
+                    "0x{:x} {e}\n",
+                    ANON_PTR + i as u64 * 0x50 + u64::from(id) * 0x1000
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Where the made-up addresses of anonymous entries start.
+const ANON_PTR: u64 = 0x5608_1f00_0000;
 
 fn entry_line(map: bool, e: &Entry) -> String {
     match (&e.value, map) {
@@ -33,6 +92,12 @@ fn entry_line(map: bool, e: &Entry) -> String {
 
 /// `show map|acl [<id|file>]`.
 pub fn show(map: bool, arg: Option<&str>) -> Reply {
+    if let (None, Some(list)) = (arg, index::installed()) {
+        return text(listing(map, list));
+    }
+    if let Some(out) = arg.and_then(|a| anonymous(map, a)) {
+        return text(out);
+    }
     let Some(name) = arg else {
         let mut out = String::from("# id (file) description\n");
         for r in PatRef::all(map) {

@@ -128,7 +128,7 @@ pub fn servers_conn(st: &Stats, be: Option<&str>) -> String {
         if be.is_some_and(|b| b != p.name) {
             continue;
         }
-        for s in &bv.servers {
+        for s in bv.servers().iter() {
             let (ip, port) = match s.live.cur_addr() {
                 Some(a) => (a.ip().to_string(), a.port().to_string()),
                 None => (

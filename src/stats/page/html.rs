@@ -601,6 +601,9 @@ pub fn page(conf: &Conf, st: &Stats, filter: Filter<'_>, opts: &Opts, admin: boo
         }
         o.push_str("<p>\n");
     }
+    if opts.live {
+        o.push_str(&super::live::tail(conf));
+    }
     o.push_str("</body></html>\n");
     o
 }

@@ -13,6 +13,7 @@ pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod html;
+pub mod live;
 pub mod scoped;
 
 use super::Stats;
@@ -77,7 +78,14 @@ impl Conf {
     pub fn build(p: &Proxy, cfg: &Config) -> Result<Option<Conf>, String> {
         let lines: Vec<Vec<String>> = p.acls.iter().map(|r| r.words.clone()).collect();
         let acls = AclSet::compile(&lines)?;
-        let stats: Vec<Vec<String>> = p.stats.iter().map(|r| r.words.clone()).collect();
+        // A proxy without `stats` lines of its own takes its defaults
+        // section's; one line of its own detaches it from them all
+        // (HAProxy's `uri_auth`).
+        let own = match cfg.defaults_of(p) {
+            Some(d) if p.stats.is_empty() => &d.stats,
+            _ => &p.stats,
+        };
+        let stats: Vec<Vec<String>> = own.iter().map(|r| r.words.clone()).collect();
         let access = access::Access::compile(&stats, &acls)?;
         let mut c = Conf {
             proxy: p.name.clone(),
@@ -93,7 +101,7 @@ impl Conf {
             desc: None,
         };
         let mut enabled = false;
-        for r in &p.stats {
+        for r in own {
             let w = &r.words;
             let arg = w.get(1).cloned();
             match w.first().map(String::as_str) {
@@ -148,7 +156,7 @@ impl Conf {
             }
         }
         if !c.access.rules.is_empty()
-            && p.stats
+            && own
                 .iter()
                 .any(|r| matches!(r.words.first().map(String::as_str), Some("auth" | "realm")))
         {
@@ -236,6 +244,8 @@ pub struct Opts {
     pub st: Option<String>,
     /// `scope=<text>` from the page's scope box.
     pub scope: Option<String>,
+    /// `;live`: the page updates itself in place ([`live`]).
+    pub live: bool,
 }
 
 impl Opts {
@@ -249,6 +259,7 @@ impl Opts {
             norefresh: rest.contains(";norefresh"),
             up: rest.contains(";up"),
             no_maint: rest.contains(";no-maint"),
+            live: rest.contains(";live"),
             st: rest.find(";st=").map(|i| {
                 rest[i + 4..]
                     .split([';', '&', '?'])
@@ -387,7 +398,8 @@ pub fn render(conf: &Conf, st: &Stats, opts: &Opts, admin: bool, req: &Req<'_>) 
     };
     let mut out =
         format!("HTTP/1.1 200 OK\r\ncache-control: no-cache\r\ncontent-type: {ctype}\r\n");
-    if let Some(r) = conf.refresh.filter(|_| !opts.norefresh) {
+    // A `;live` page updates itself: no reload.
+    if let Some(r) = conf.refresh.filter(|_| !opts.norefresh && !opts.live) {
         out.push_str(&format!("refresh: {}\r\n", r.as_secs()));
     }
     let head = req.method == "HEAD";

@@ -135,7 +135,7 @@ pub fn metrics(st: &Stats, q: Query) -> String {
     let with_srv: Vec<&str> = st
         .proxies
         .iter()
-        .filter(|p| p.be.as_ref().is_some_and(|b| !b.servers.is_empty()))
+        .filter(|p| p.be.as_ref().is_some_and(|b| !b.servers().is_empty()))
         .map(|p| p.name.as_str())
         .collect();
     let mut o = String::with_capacity(64 * 1024);

@@ -54,7 +54,7 @@ struct Node {
 }
 
 /// One fwrr group.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Fwrr {
     nodes: Vec<Node>,
     trees: [BTreeSet<(u32, u64, usize)>; 3],
@@ -104,6 +104,47 @@ impl Fwrr {
             }
         }
         f
+    }
+
+    /// A server added at runtime (`add server`): it starts out of the
+    /// trees and out of the group's weight; [`Self::update`] places it
+    /// when it changes (HAProxy's `fwrr_set_server_status_up`, or its
+    /// weight update for a server added `enabled`, which HAProxy counts
+    /// as usable with its unscaled weight). HAProxy 2.6 points a new
+    /// server's tree at the `curr` root without queueing it there (its
+    /// `srv_alloc_lb` writes the consistent-hash root of the same union),
+    /// so the node claims `Curr` with nothing queued.
+    pub fn push(&mut self, usable: bool, eweight: u32) {
+        let ew = i64::from(eweight);
+        let usable = usable && ew > 0;
+        self.nodes.push(Node {
+            tree: Tree::Curr,
+            cur_ew: ew,
+            next_ew: ew,
+            cur_usable: usable,
+            next_usable: usable,
+            ..Node::default()
+        });
+    }
+
+    /// Removes server `i` (`del server`); the servers after it move down
+    /// one index. The caller has made it unusable first, so it is out of
+    /// the trees and the group's weights no longer count it.
+    pub fn remove(&mut self, i: usize) {
+        if i >= self.nodes.len() {
+            return;
+        }
+        if self.nodes[i].cur_usable {
+            self.update(i, false, 0);
+        }
+        self.dequeue(i);
+        self.nodes.remove(i);
+        for t in &mut self.trees {
+            *t = std::mem::take(t)
+                .into_iter()
+                .map(|(k, q, j)| (k, q, if j > i { j - 1 } else { j }))
+                .collect();
+        }
     }
 
     fn insert(&mut self, i: usize, tree: Tree, key: u32) {

@@ -331,3 +331,64 @@ fn consistent_weight_change_only_moves_keys_to_the_heavier_server() {
         assert!(x == y || y == "a", "{x} -> {y}");
     }
 }
+
+#[test]
+fn added_server_waits_for_enable_then_takes_its_share() {
+    let s = vec![srv("a", 1, false), srv("b", 1, false)];
+    let b = Balancer::new(algo(Kind::RoundRobin), &s, false);
+    let d = srv("d", 2, false);
+    d.set_admin_state(crate::upstream::server::AdminState::Maint);
+    d.set_fresh();
+    b.add_server(d.clone(), 3);
+    assert!(!names(&b, 8).contains(&"d".to_string()));
+    d.set_admin_state(crate::upstream::server::AdminState::Ready);
+    let got = names(&b, 40);
+    assert_eq!(got.iter().filter(|n| *n == "d").count(), 20, "{got:?}");
+    assert_eq!(b.group_servers(false).len(), 3);
+}
+
+#[test]
+fn server_added_enabled_waits_for_its_first_change() {
+    let s = vec![srv("a", 1, false)];
+    let b = Balancer::new(algo(Kind::RoundRobin), &s, false);
+    let d = srv("d", 1, false);
+    d.set_fresh();
+    b.add_server(d.clone(), 2);
+    assert_eq!(names(&b, 4), ["a"; 4]);
+    // HAProxy 2.6: the weight it was created with is committed as 1, so
+    // setting 1 changes nothing and it still takes no traffic.
+    d.set_cur_weight(1);
+    assert_eq!(names(&b, 4), ["a"; 4]);
+    d.set_cur_weight(2);
+    assert!(names(&b, 4).contains(&"d".to_string()));
+}
+
+#[test]
+fn removed_server_is_never_picked_again() {
+    let s = vec![srv("a", 1, false), srv("b", 1, false), srv("c", 1, false)];
+    for kind in [Kind::RoundRobin, Kind::LeastConn, Kind::First] {
+        let b = Balancer::new(algo(kind.clone()), &s, false);
+        let _ = names(&b, 5);
+        s[0].set_admin_state(crate::upstream::server::AdminState::Maint);
+        b.remove_server(&s[0]);
+        s[0].set_admin_state(crate::upstream::server::AdminState::Ready);
+        let got = names(&b, 12);
+        assert!(
+            got.iter().all(|n| n == "b" || n == "c"),
+            "{kind:?}: {got:?}"
+        );
+        assert_eq!(b.group_servers(false).len(), 2);
+    }
+}
+
+#[test]
+fn backup_added_at_runtime_serves_when_actives_are_down() {
+    let s = vec![srv("a", 1, false)];
+    let b = Balancer::new(algo(Kind::RoundRobin), &s, false);
+    let k = srv("k", 1, true);
+    b.add_server(k.clone(), 2);
+    k.set_admin_state(crate::upstream::server::AdminState::Ready);
+    assert_eq!(names(&b, 2), ["a", "a"]);
+    s[0].set_up(false);
+    assert_eq!(names(&b, 2), ["k", "k"]);
+}

@@ -25,6 +25,9 @@ fn backend(kind: Kind, maxconn: &[u32], maxqueue: Option<u32>, timeout_ms: u64) 
     Backend {
         name: "be".into(),
         balancer: Balancer::new(algo, &servers, false),
+        current: arc_swap::ArcSwap::from_pointee(servers.clone()),
+        load: crate::upstream::load::Load::new(1, be_queue.clone()),
+        admin: std::sync::Mutex::new(()),
         servers,
         retries: 0,
         redispatch: false,
