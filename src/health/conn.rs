@@ -13,7 +13,6 @@ use crate::tls::Connector;
 use std::net::SocketAddr;
 use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// A check connection, plain or TLS.
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -62,11 +61,14 @@ pub async fn open(c: &Ctx, o: &Open<'_>, limit: Option<Instant>) -> Result<BoxIo
             .saturating_duration_since(Instant::now())
             .max(std::time::Duration::from_millis(1))
     };
-    let mut s = match tokio::time::timeout(left(), TcpStream::connect(o.target)).await {
-        Err(_) => return Err(Failed::new(CheckStatus::L4Tout, "")),
-        Ok(Err(e)) => return Err(Failed::new(CheckStatus::L4Con, os_reason(&e))),
-        Ok(Ok(s)) => s,
-    };
+    let mut s =
+        match tokio::time::timeout(left(), crate::upstream::source::connect(o.target, c.source))
+            .await
+        {
+            Err(_) => return Err(Failed::new(CheckStatus::L4Tout, "")),
+            Ok(Err(e)) => return Err(Failed::new(CheckStatus::L4Con, os_reason(&e))),
+            Ok(Ok(s)) => s,
+        };
     // Without `linger`, HAProxy closes check connections with a reset: no
     // TIME_WAIT left behind at 1,000 checks a second.
     if !o.linger {

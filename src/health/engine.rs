@@ -33,6 +33,8 @@ pub struct Ctx {
     pub send_proxy: bool,
     /// TLS connectors (`check-ssl`, `connect ssl`).
     pub tls: Option<Arc<CheckTls>>,
+    /// `source`: the local address to connect from.
+    pub source: Option<SocketAddr>,
 }
 
 impl Ctx {

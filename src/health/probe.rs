@@ -38,6 +38,7 @@ pub fn ctx(spec: &CheckSpec, target: SocketAddr) -> Ctx {
         timeout_check: spec.timeout_check,
         send_proxy: spec.send_proxy,
         tls: spec.tls.any().then(|| spec.tls.clone()),
+        source: spec.source,
     }
 }
 

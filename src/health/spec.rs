@@ -74,6 +74,8 @@ pub struct CheckSpec {
     pub enabled: bool,
     /// `check-send-proxy`.
     pub send_proxy: bool,
+    /// `source`: the local address check connections leave from.
+    pub source: Option<std::net::SocketAddr>,
     pub agent: Option<AgentSpec>,
     /// `option log-health-checks`.
     pub log_health_checks: bool,
@@ -546,7 +548,9 @@ fn server_spec(p: &Proxy, idx: usize, s: &Server, kind: CheckKind) -> Result<Che
                 s.origin.file, s.origin.line, p.name, s.name
             )
         })?;
+    let source = crate::upstream::source::of(&s.options, p).map_err(|e| invalid(&s.origin, &e))?;
     Ok(CheckSpec {
+        source,
         server: idx,
         server_name: s.name.clone(),
         addr,

@@ -349,6 +349,7 @@ async fn run_agent(j: Arc<Job>, first: Duration) {
                 timeout_check: j.spec.timeout_check,
                 send_proxy: false,
                 tls: None,
+                source: j.spec.source,
             };
             j.state.set_in_progress(true, true);
             let start = Instant::now();

@@ -143,7 +143,7 @@ pub async fn connect_bound(
 
 async fn try_once(srv: &ServerState, timeout: Option<Duration>) -> Option<TcpStream> {
     let addr = srv.cur_addr()?;
-    let fut = TcpStream::connect(addr);
+    let fut = super::source::connect(addr, srv.source);
     let res = match timeout {
         Some(t) => tokio::time::timeout(t, fut).await.ok()?,
         None => fut.await,

@@ -21,6 +21,7 @@ pub mod queue;
 pub mod retry;
 pub mod server;
 pub mod slowstart;
+pub mod source;
 
 use crate::config::ir::Proxy;
 use server::ServerState;
@@ -72,6 +73,16 @@ impl Backend {
     /// `cfg` gives the default `fullconn` (from the frontends' `maxconn`).
     pub fn try_from_ir(p: &Proxy, cfg: &crate::config::ir::Config) -> Result<Backend, String> {
         let policy = persist::Policy::from_ir(p)?;
+        // `source` forms the engine cannot honour are refused by name.
+        for s in &p.servers {
+            source::of(&s.options, p).map_err(|e| {
+                if e.starts_with("parsing [") {
+                    e
+                } else {
+                    format!("parsing [{}] : server '{}': {e}", s.origin, s.name)
+                }
+            })?;
+        }
         let mut be = Backend::build(p, Some(cfg));
         be.policy = policy;
         Ok(be)
@@ -91,7 +102,11 @@ impl Backend {
         let servers: Vec<Arc<ServerState>> = p
             .servers
             .iter()
-            .map(|s| Arc::new(live_server(s, &be_load, &be_queue, &counters)))
+            .map(|s| {
+                let mut st = live_server(s, &be_load, &be_queue, &counters);
+                st.source = source::of(&s.options, p).ok().flatten();
+                Arc::new(st)
+            })
             .collect();
         be_load.bind(&servers);
         let algo = lb::Algo::from_proxy(p);

@@ -25,6 +25,8 @@ pub struct ServerState {
     /// `None` when the address could not be resolved at startup; such a
     /// server is never selected.
     pub addr: Option<SocketAddr>,
+    /// `source`: the local address connections leave from.
+    pub source: Option<SocketAddr>,
     pub weight: u32,
     pub backup: bool,
     pub maxconn: Option<u32>,
@@ -103,6 +105,7 @@ impl ServerState {
         ServerState {
             name: name.to_string(),
             addr,
+            source: None,
             weight,
             backup,
             maxconn: None,

@@ -259,6 +259,10 @@ pub fn check_server_option(
 ) -> Result<(), String> {
     let a = args.first().map(String::as_str).unwrap_or("");
     match k {
+        "source" if args.is_empty() => Err(
+            "'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument.."
+                .to_string(),
+        ),
         "weight" => {
             let v = crate::config::units::atol(a);
             if !(0..=256).contains(&v) {

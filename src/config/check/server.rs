@@ -177,7 +177,16 @@ pub(super) fn server(c: &mut Checker<'_>, l: &Line<'_>, pname: &str, kind: Proxy
             );
             return;
         }
-        let nargs = def.args as usize;
+        let mut nargs = def.args as usize;
+        if k == "source" {
+            // `source <addr>[:<port>] [usesrc <addr>] [interface <name>]`:
+            // the only server keyword with a variable argument count.
+            nargs = 1;
+            while matches!(l.arg(i + 1 + nargs), "usesrc" | "interface") {
+                nargs += 2;
+            }
+            nargs = nargs.min(l.words.len().saturating_sub(i + 1)).max(1);
+        }
         if nargs > 0 && l.words.len() <= i + nargs {
             let msg = match kw::check_server_option(k, &[], name, c) {
                 Err(e) => e,

@@ -11,6 +11,7 @@ fn ctx(target: SocketAddr, inter_ms: u64) -> Ctx {
         timeout_check: None,
         send_proxy: false,
         tls: None,
+        source: None,
     }
 }
 

@@ -6,6 +6,7 @@ use tokio::net::TcpListener;
 
 fn spec(kind: CheckKind, inter_ms: u64) -> CheckSpec {
     CheckSpec {
+        source: None,
         server: 0,
         server_name: "s".into(),
         addr: None,
