@@ -27,7 +27,9 @@ fn atol(s: &str) -> i64 {
 
 /// The rule-parse error of an `http-request`/`http-response` (or
 /// `tcp-request content`) line HAProxy refuses (text after "rule : ").
-pub fn http_rule(words: &[&str]) -> Option<String> {
+/// `lua_loaded`: the configuration loads Lua scripts, which may register
+/// any `lua.<name>` service.
+pub fn http_rule(words: &[&str], lua_loaded: bool) -> Option<String> {
     let action = *words.get(1)?;
     let end = words
         .iter()
@@ -37,7 +39,8 @@ pub fn http_rule(words: &[&str]) -> Option<String> {
     match action {
         "use-service" => {
             let name = args.first().copied().unwrap_or("");
-            (!SERVICES.contains(&name)).then(|| format!("'{name}' unknown service name.."))
+            let known = SERVICES.contains(&name) || (lua_loaded && name.starts_with("lua."));
+            (!known).then(|| format!("'{name}' unknown service name.."))
         }
         "deny" | "tarpit" => reply_status(args),
         "return" => reply_status(args).filter(|m| m.starts_with("Unexpected")),
@@ -224,30 +227,44 @@ mod tests {
     #[test]
     fn haproxy_texts() {
         assert_eq!(
-            http_rule(&w("http-request use-service lua.x")).as_deref(),
+            http_rule(&w("http-request use-service lua.x"), false).as_deref(),
             Some("'lua.x' unknown service name..")
         );
         assert_eq!(
-            http_rule(&w("http-request use-service prometheus-exporter")),
+            http_rule(&w("http-request use-service lua.x"), true),
+            None,
+            "a loaded Lua script may register any lua.<name> service"
+        );
+        assert_eq!(
+            http_rule(&w("http-request use-service prometheus-exporter"), false),
             None
         );
         assert_eq!(
-            http_rule(&w("http-request deny deny_status 451")).as_deref(),
+            http_rule(&w("http-request deny deny_status 451"), false).as_deref(),
             Some("status code '451' not handled by default with 'default-errorfiles' argument..")
         );
         assert_eq!(
-            http_rule(&w("http-request deny deny_status abc")).as_deref(),
+            http_rule(&w("http-request deny deny_status abc"), false).as_deref(),
             Some("Unexpected status code '0'.")
         );
-        assert_eq!(http_rule(&w("http-request deny deny_status 200")), None);
-        assert_eq!(http_rule(&w("http-request tarpit deny_status 404")), None);
         assert_eq!(
-            http_rule(&w("http-request deny deny_status 501 string x if TRUE")),
+            http_rule(&w("http-request deny deny_status 200"), false),
             None
         );
-        assert_eq!(http_rule(&w("http-request return status 451")), None);
         assert_eq!(
-            http_rule(&w("http-request return status 99")).as_deref(),
+            http_rule(&w("http-request tarpit deny_status 404"), false),
+            None
+        );
+        assert_eq!(
+            http_rule(
+                &w("http-request deny deny_status 501 string x if TRUE"),
+                false
+            ),
+            None
+        );
+        assert_eq!(http_rule(&w("http-request return status 451"), false), None);
+        assert_eq!(
+            http_rule(&w("http-request return status 99"), false).as_deref(),
             Some("Unexpected status code '99'.")
         );
     }

@@ -309,6 +309,17 @@ pub enum RuleError {
     Plain(String),
 }
 
+/// Whether the global section loads Lua scripts so far (their services
+/// and actions, `lua.<name>`, are registered by code Switchyard does not
+/// run, so `-c` takes such names on trust, as the scripts would define).
+fn lua_loaded(c: &Checker<'_>) -> bool {
+    c.cfg.global.directives.iter().any(|d| {
+        d.words
+            .first()
+            .is_some_and(|w| w == "lua-load" || w == "lua-load-per-thread")
+    })
+}
+
 pub fn check_http_rule(l: &super::Line<'_>, c: &mut Checker<'_>) -> Result<(), RuleError> {
     crate::config::rules::check_http_rule(&l.words, c.getenv)
         .map_err(|e| match e {
@@ -316,10 +327,12 @@ pub fn check_http_rule(l: &super::Line<'_>, c: &mut Checker<'_>) -> Result<(), R
             crate::config::rules::RuleError::Parse(m) => RuleError::Parse(m),
             crate::config::rules::RuleError::Plain(m) => RuleError::Plain(m),
         })
-        .and_then(|cond_at| match super::gaps::http_rule(&l.words) {
-            Some(msg) => Err(RuleError::Parse(msg)),
-            None => Ok(cond_at),
-        })
+        .and_then(
+            |cond_at| match super::gaps::http_rule(&l.words, lua_loaded(c)) {
+                Some(msg) => Err(RuleError::Parse(msg)),
+                None => Ok(cond_at),
+            },
+        )
         .and_then(|cond_at| match cond_at {
             Some(i) => parse_cond(&l.words[i..], c).map_err(|e| {
                 RuleError::Plain(format!(
