@@ -114,34 +114,10 @@ const COLUMNS: &[&str] = &[
 
 /// `backend -> [(column, value)]` of every server row.
 fn cells(stat: &str) -> Vec<(String, Vec<(String, String)>)> {
-    let mut lines = stat.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .unwrap_or("")
-        .trim_start_matches("# ")
-        .split(',')
-        .collect();
-    let mut out = Vec::new();
-    for l in lines {
-        let f: Vec<&str> = l.split(',').collect();
-        if f.len() < 3 || f[1] == "FRONTEND" || f[1] == "BACKEND" {
-            continue;
-        }
-        let row = COLUMNS
-            .iter()
-            .map(|c| {
-                let v = header
-                    .iter()
-                    .position(|h| h == c)
-                    .and_then(|i| f.get(i))
-                    .copied()
-                    .unwrap_or("");
-                (c.to_string(), v.trim_start_matches("* ").to_string())
-            })
-            .collect();
-        out.push((format!("{}/{}", f[0], f[1]), row));
-    }
-    out
+    support::server_rows(stat, COLUMNS)
+        .into_iter()
+        .map(|(n, vals)| (n, COLUMNS.iter().map(|c| c.to_string()).zip(vals).collect()))
+        .collect()
 }
 
 fn config(dir: &Path, p: &[u16]) -> String {

@@ -119,32 +119,7 @@ fn replies() -> Vec<(&'static str, Vec<u8>)> {
 const COLUMNS: &[&str] = &["status", "check_status", "check_code", "last_chk"];
 
 fn cells(stat: &str) -> Vec<(String, Vec<String>)> {
-    let mut lines = stat.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .unwrap_or("")
-        .trim_start_matches("# ")
-        .split(',')
-        .collect();
-    lines
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            if f.len() < 3 || f[1] == "FRONTEND" || f[1] == "BACKEND" {
-                return None;
-            }
-            let row = COLUMNS
-                .iter()
-                .map(|c| {
-                    header
-                        .iter()
-                        .position(|h| h == c)
-                        .and_then(|i| f.get(i))
-                        .map_or(String::new(), |v| v.trim_start_matches("* ").to_string())
-                })
-                .collect();
-            Some((format!("{}/{}", f[0], f[1]), row))
-        })
-        .collect()
+    support::server_rows(stat, COLUMNS)
 }
 
 fn config(sock: &Path, agents: &[(&str, u16)]) -> String {

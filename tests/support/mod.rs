@@ -343,6 +343,37 @@ impl App {
     }
 }
 
+/// The server rows of a `show stat` CSV: `backend/server` and the values
+/// of `columns` (a leading "* " dropped; empty when a column is absent).
+pub fn server_rows(stat: &str, columns: &[&str]) -> Vec<(String, Vec<String>)> {
+    let mut lines = stat.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("# ")
+        .split(',')
+        .collect();
+    lines
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            if f.len() < 3 || f[1] == "FRONTEND" || f[1] == "BACKEND" {
+                return None;
+            }
+            let row = columns
+                .iter()
+                .map(|c| {
+                    header
+                        .iter()
+                        .position(|h| h == c)
+                        .and_then(|i| f.get(i))
+                        .map_or(String::new(), |v| v.trim_start_matches("* ").to_string())
+                })
+                .collect();
+            Some((format!("{}/{}", f[0], f[1]), row))
+        })
+        .collect()
+}
+
 /// `HAProxy`'s binary, the oracle of the differential tests.
 pub const HAPROXY: &str = "/usr/sbin/haproxy";
 

@@ -7,23 +7,10 @@
 //! proxy's `stats` lines). Must not read files nor build engine state.
 
 use crate::config::ir::Proxy;
+use crate::config::units::atol;
 
 /// Services HAProxy 2.6.12 registers (`haproxy -dKall`).
 const SERVICES: &[&str] = &["prometheus-exporter"];
-
-/// C's `atol`: optional sign, leading digits, 0 when none.
-fn atol(s: &str) -> i64 {
-    let t = s.trim_start();
-    let (neg, d) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let n = d.bytes().take_while(u8::is_ascii_digit).fold(0i64, |n, b| {
-        n.saturating_mul(10).saturating_add(i64::from(b - b'0'))
-    });
-    if neg { -n } else { n }
-}
 
 /// The rule-parse error of an `http-request`/`http-response` (or
 /// `tcp-request content`) line HAProxy refuses (text after "rule : ").
