@@ -86,7 +86,17 @@ const INFO_FIELDS: &[&str] = &[
 
 /// Sends one raw request on a unix CLI socket and reads until close.
 fn cli_raw(sock: &Path, req: &[u8]) -> String {
-    let mut s = UnixStream::connect(sock).expect("connect cli");
+    // The TCP frontend may accept before the CLI socket file exists.
+    let until = std::time::Instant::now() + Duration::from_secs(2);
+    let mut s = loop {
+        match UnixStream::connect(sock) {
+            Ok(s) => break s,
+            Err(_) if std::time::Instant::now() < until => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => panic!("connect cli: {e}"),
+        }
+    };
     s.set_read_timeout(Some(Duration::from_secs(5))).ok();
     let _ = s.write_all(req);
     let _ = s.shutdown(std::net::Shutdown::Write);
